@@ -1,0 +1,71 @@
+from django import forms
+
+from accounts.models import Account, AccountLogEntry, User
+
+
+class MonthsField(forms.TypedMultipleChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=Account.MONTHS,
+            coerce=int,
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            **kwargs,
+        )
+
+
+class AccountForm(forms.ModelForm):
+    seasonal_peak_months = MonthsField(label="Seasonal peak months")
+    team = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Colleagues who work on this account; they can see it and add to its log.",
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "tier",
+            "status",
+            "segment",
+            "territory",
+            "industry",
+            "parent",
+            "owner",
+            "seasonal_peak_months",
+            "international_presence",
+            "markets_entering",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    field_order = [*Meta.fields[:8], "team"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(is_active=True)
+        parents = Account.objects.order_by("name")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+            self.fields["team"].initial = list(self.instance.team.all())
+        self.fields["parent"].queryset = parents
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Account.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Another account already has this name.")
+        return name
+
+
+class AccountLogEntryForm(forms.ModelForm):
+    class Meta:
+        model = AccountLogEntry
+        fields = ["kind", "occurred_on", "title", "body"]
+        widgets = {
+            "occurred_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "body": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"occurred_on": "Date", "body": "Details"}

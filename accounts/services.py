@@ -1,0 +1,51 @@
+"""Writes for accounts. Views call these after their form validated; gates live in the views."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from accounts.models import Account, AccountLogEntry, AccountMembership, User
+
+
+def _account_team_set(*, account: Account, members: Iterable[User]) -> None:
+    wanted = {user.pk for user in members} - {account.owner_id}
+    account.memberships.exclude(user_id__in=wanted).delete()
+    existing = set(account.memberships.values_list("user_id", flat=True))
+    AccountMembership.objects.bulk_create(
+        [AccountMembership(account=account, user_id=pk) for pk in sorted(wanted - existing)]
+    )
+
+
+@transaction.atomic
+def account_create(*, fields: dict, team: Iterable[User] = ()) -> Account:
+    """Create an account with its team. The owner is never listed twice (owner ∉ team)."""
+    account = Account(**fields)
+    account.full_clean()
+    account.save()
+    _account_team_set(account=account, members=team)
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *, account: Account, fields: dict, team: Iterable[User] | None = None
+) -> Account:
+    """Update the given fields (and the team, when given) in one transaction."""
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.full_clean()
+    account.save()
+    if team is not None:
+        _account_team_set(account=account, members=team)
+    return account
+
+
+def account_log_entry_create(
+    *, account: Account, author: User, kind: str, title: str, body: str = "", occurred_on=None
+) -> AccountLogEntry:
+    entry = AccountLogEntry(account=account, author=author, kind=kind, title=title, body=body)
+    if occurred_on is not None:
+        entry.occurred_on = occurred_on
+    entry.full_clean()
+    entry.save()
+    return entry

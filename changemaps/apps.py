@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChangemapsConfig(AppConfig):
+    name = "changemaps"
+    verbose_name = "Change maps"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PulsesConfig(AppConfig):
+    name = "pulses"
+    verbose_name = "Pulses"

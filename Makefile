@@ -42,7 +42,7 @@ run: demo
 	@echo "  Log in as maya@example.com (account manager), exec@example.com (executive)"
 	@echo "  or admin@example.com (administrator); every demo password is: rapport-demo"
 	@echo ""
-	RAPPORT_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" RAPPORT_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 lint: install
 	$(BIN)/ruff check .

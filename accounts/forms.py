@@ -61,6 +61,18 @@ class AccountForm(forms.ModelForm):
 
 
 class AccountLogEntryForm(forms.ModelForm):
+    mentioned_contacts = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="People involved",
+        help_text="The entry appears in their relationship story.",
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mentioned_contacts"].queryset = account.contacts.order_by("name")
+
     class Meta:
         model = AccountLogEntry
         fields = ["kind", "occurred_on", "title", "body"]

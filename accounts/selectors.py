@@ -26,7 +26,9 @@ def account_get_for_user(*, user: User, pk: int) -> Account:
 
 def account_detail_context(*, account: Account, log_limit: int = 50) -> dict:
     memberships = account.memberships.select_related("user").order_by("user__full_name")
-    log_entries = account.log_entries.select_related("author")[:log_limit]
+    log_entries = account.log_entries.select_related("author").prefetch_related(
+        "mentioned_contacts"
+    )[:log_limit]
     return {
         "memberships": list(memberships),
         "log_entries": list(log_entries),

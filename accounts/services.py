@@ -40,12 +40,25 @@ def account_update(
     return account
 
 
+@transaction.atomic
 def account_log_entry_create(
-    *, account: Account, author: User, kind: str, title: str, body: str = "", occurred_on=None
+    *,
+    account: Account,
+    author: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    occurred_on=None,
+    mentioned_contacts: Iterable = (),
 ) -> AccountLogEntry:
+    """Add a dated entry to the account log; people it mentions see it in their story."""
     entry = AccountLogEntry(account=account, author=author, kind=kind, title=title, body=body)
     if occurred_on is not None:
         entry.occurred_on = occurred_on
     entry.full_clean()
     entry.save()
+    mentioned = list(mentioned_contacts)
+    if any(contact.account_id != account.pk for contact in mentioned):
+        raise ValueError("Mentioned people must belong to the entry's account.")
+    entry.mentioned_contacts.set(mentioned)
     return entry

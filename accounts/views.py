@@ -33,6 +33,7 @@ def _render_account_page(request, account, *, log_form, status=200):
         "can_edit": account.can_edit(request.user),
         "can_contribute": account.can_contribute(request.user),
         "log_form": log_form,
+        "account_tab": "overview",
         **selectors.account_detail_context(account=account),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
@@ -41,7 +42,7 @@ def _render_account_page(request, account, *, log_form, status=200):
 @login_required
 def account_detail(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
-    return _render_account_page(request, account, log_form=AccountLogEntryForm())
+    return _render_account_page(request, account, log_form=AccountLogEntryForm(account=account))
 
 
 @login_required
@@ -77,7 +78,7 @@ def account_log_add(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     if not account.can_contribute(request.user):
         raise PermissionDenied
-    form = AccountLogEntryForm(request.POST)
+    form = AccountLogEntryForm(request.POST, account=account)
     if form.is_valid():
         services.account_log_entry_create(account=account, author=request.user, **form.cleaned_data)
         messages.success(request, "Added to the account log.")

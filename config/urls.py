@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("contacts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -69,3 +69,41 @@ class AccountLogEntryFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Log entry {n}")
     body = "Details."
     author = factory.SelfAttribute("account.owner")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Contact"
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@client.example")
+    job_title = "Operations Director"
+    department = "Operations"
+    influence = 3
+    owner = factory.SelfAttribute("account.owner")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.buying_roles.set(extracted)
+
+
+class InternalRelationshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.InternalRelationship"
+
+    contact = factory.SubFactory(ContactFactory)
+    user = factory.SubFactory(UserFactory)
+    strength = 3
+
+
+class InfluenceLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.InfluenceLink"
+
+    source = factory.SubFactory(ContactFactory)
+    target = factory.SubFactory(ContactFactory, account=factory.SelfAttribute("..source.account"))
+    kind = "influences"
+    strength = 3

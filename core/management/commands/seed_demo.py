@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from accounts.demo import DEMO_USERS
+from contacts import demo as contacts_demo
 
 
 class Command(BaseCommand):
@@ -15,9 +16,11 @@ class Command(BaseCommand):
         rng = random.Random(2026)
         with transaction.atomic():
             result = accounts_demo.seed(rng)
+            people = contacts_demo.seed(result["accounts"])
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {len(result['users'])} users, {len(result['accounts'])} accounts."
+                f"Demo ready: {len(result['users'])} users, {len(result['accounts'])} accounts, "
+                f"{people} people."
             )
         )
         if options["verbosity"] >= 1:

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from contacts.views import people, relationship_map
+
+app_name = "contacts"
+urlpatterns = [
+    # People: the account's table, the person page, create/edit/leave, relationships and links.
+    path("accounts/<int:account_pk>/people/", people.people_list, name="people"),
+    path("accounts/<int:account_pk>/people/new/", people.contact_create, name="create"),
+    path("contacts/<int:pk>/", people.contact_detail, name="detail"),
+    path("contacts/<int:pk>/edit/", people.contact_edit, name="edit"),
+    path("contacts/<int:pk>/leave/", people.contact_leave, name="leave"),
+    path("contacts/<int:pk>/relationships/", people.relationship_add, name="relationship_add"),
+    path("contacts/<int:pk>/links/", people.link_add, name="link_add"),
+    path("links/<int:pk>/delete/", people.link_delete, name="link_delete"),
+    path("coverage/", people.coverage, name="coverage"),
+    path("handover/", people.handover, name="handover"),
+    # Import and export (contacts/views/transfer.py).
+    # Relationship map (contacts/views/relationship_map.py).
+    path("accounts/<int:account_pk>/people/map/", relationship_map.map_page, name="map"),
+    path("accounts/<int:account_pk>/people/map.json", relationship_map.map_data, name="map_data"),
+]

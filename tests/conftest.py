@@ -70,6 +70,10 @@ def client_for(client):
     return login
 
 
+# Tests that need committed data (browser, real workers) use
+# `pytest.mark.django_db(transaction=True, serialized_rollback=True)`: a plain transactional test
+# flushes every table afterwards, including reference rows that migrations create (buying roles).
+
 # --- Browser ------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from core.tasks import record_worker_heartbeat
 ROOT = Path(__file__).resolve().parents[2]
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _database_url() -> str:

@@ -7,6 +7,8 @@ into the nested list that is the map's text alternative, and never touch the ORM
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
 
 from django.urls import reverse
 
@@ -27,6 +29,11 @@ ROLE_ABBREVIATIONS = {
 REPORTS_TO = "reports_to"
 
 
+class MapRole(NamedTuple):
+    code: str
+    label: str
+
+
 @dataclass(frozen=True)
 class MapPerson:
     """One contact as the map needs them: plain values, already read from the database."""
@@ -35,11 +42,12 @@ class MapPerson:
     name: str
     job_title: str = ""
     department: str = ""
-    roles: tuple[tuple[str, str], ...] = ()  # (code, label), in the roles' display order
+    roles: tuple[MapRole, ...] = ()  # in the roles' display order
     owner: str = ""
     influence: int | None = None
     status: str = Contact.Status.ACTIVE
     status_label: str = "Active"
+    left_on: date | None = None
     reports_to_id: int | None = None
     url: str = ""
     # The change-map category key (see CHANGE_MAP_RULES.md); filled in by the change-map issue.
@@ -52,7 +60,7 @@ class MapPerson:
     @property
     def is_key(self) -> bool:
         """Decision maker, budget holder or champion, or influence 4–5 (as Contact.is_key_person)."""
-        codes = {code for code, _label in self.roles}
+        codes = {role.code for role in self.roles}
         return bool(codes & BuyingRole.KEY_CODES) or (self.influence or 0) >= 4
 
 
@@ -89,11 +97,12 @@ def relationship_map_rows(*, account: Account) -> tuple[list[MapPerson], list[Ma
             name=contact.name,
             job_title=contact.job_title,
             department=contact.department,
-            roles=tuple((role.code, role.label) for role in contact.buying_roles.all()),
+            roles=tuple(MapRole(role.code, role.label) for role in contact.buying_roles.all()),
             owner=str(contact.owner) if contact.owner else "",
             influence=contact.influence,
             status=contact.status,
             status_label=contact.get_status_display(),
+            left_on=contact.left_on,
             reports_to_id=contact.reports_to_id,
             # reverse() once: the pattern differs only by the id at its end.
             url=detail_url.replace("/0/", f"/{contact.pk}/"),
@@ -141,7 +150,11 @@ def map_elements(*, people: Iterable[MapPerson], links: Iterable[MapLink]) -> di
                     "title": person.job_title,
                     "department": person.department,
                     "roles": [
-                        {"code": code, "label": label, "abbr": ROLE_ABBREVIATIONS.get(code, code[:3])}
+                        {
+                            "code": code,
+                            "label": label,
+                            "abbr": ROLE_ABBREVIATIONS.get(code, code[:3]),
+                        }
                         for code, label in person.roles
                     ],
                     "owner": person.owner,
@@ -149,6 +162,7 @@ def map_elements(*, people: Iterable[MapPerson], links: Iterable[MapLink]) -> di
                     "status": person.status,
                     "status_label": person.status_label,
                     "left": person.has_left,
+                    "left_on": person.left_on.isoformat() if person.left_on else None,
                     "key": person.is_key,
                     "category": person.category,
                     "url": person.url,

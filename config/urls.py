@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("contacts.urls")),
+    path("", include("pulses.urls")),
     path("admin/", admin.site.urls),
 ]

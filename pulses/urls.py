@@ -1,0 +1,8 @@
+from django.urls import path
+
+app_name = "pulses"
+urlpatterns = [
+    # The contact's survey and unsubscribe pages (pulses/views/survey.py): no login, by token.
+    # Staff-recorded responses (pulses/views/recording.py).
+    # Account pulse status and responses (pulses/views/status.py).
+]

@@ -1,0 +1,1 @@
+"""Pulse pages: survey (contacts, no login), recording (staff), status (account teams)."""

@@ -160,7 +160,7 @@ def seed(accounts: list[Account]) -> int:
     total = 0
     for account in accounts:
         # One RNG per account, so what exists already never shifts the draws for the rest.
-        rng = random.Random(f"rapport-demo:{account.name}")  # noqa: S311 - demo data
+        rng = random.Random(f"rapport-demo:{account.name}")
         total += _seed_account(account, rng, roles, users)
     return total
 
@@ -238,10 +238,15 @@ def _seed_account(account, rng, roles, users) -> int:
         if created:
             created_any = True
             contact.buying_roles.set([roles[c] for c in dict.fromkeys(role_codes)])
+            # The demo relationship started years ago, before the first pulse.
+            contact.history.update(history_date=timezone.now() - timedelta(days=1200))
         people.append(contact)
 
     if created_any:
-        _seed_story(account, people, rng)
+        _seed_story(account, people, random.Random(f"rapport-demo-story:{account.name}"))
+
+    # Drawn from their own RNG, so whether the story ran above never shifts these draws.
+    rng = random.Random(f"rapport-demo-links:{account.name}")
 
     # Relationships beyond the owner, influence links across the org (idempotent by their ends).
     for contact in rng.sample(people, max(2, len(people) // 3)):
@@ -271,6 +276,9 @@ def _seed_story(account, people, rng) -> None:
             },
             actor=actor,
             reason="Promoted",
+        )
+        contact.history.filter(history_change_reason="Promoted").update(
+            history_date=timezone.now() - timedelta(days=rng.randint(20, 400))
         )
     # A departure of a key person in the last 90 days, in about a third of the accounts.
     if rng.random() < 0.35 and len(people) > 3:

@@ -78,6 +78,8 @@ class StoryEvent:
     body: str = ""
     actor: str = ""
     url: str = ""
+    score: int | None = None  # a relationship score given at this moment
+    quotes: tuple[tuple[str, str], ...] = ()  # (label, their own words)
 
 
 def _history_events(contact: Contact) -> list[StoryEvent]:
@@ -154,9 +156,23 @@ def _display(field: str, value) -> str:
     return str(value)
 
 
+# Other apps add their moments to the story (pulses, acknowledgements, actions) by registering
+# a function `contact -> list[StoryEvent]` here from their AppConfig.ready().
+STORY_SOURCES: list = []
+
+
+def register_story_source(source):
+    if source not in STORY_SOURCES:
+        STORY_SOURCES.append(source)
+    return source
+
+
 def contact_story(*, contact: Contact) -> list[StoryEvent]:
-    """The person's timeline, newest first: changes to them and log entries that mention them."""
+    """The person's timeline, newest first: changes, log entries that mention them, and every
+    registered source's moments (pulses, replies, actions)."""
     events = _history_events(contact)
+    for source in STORY_SOURCES:
+        events.extend(source(contact))
     for entry in contact.log_mentions.select_related("author"):
         at = timezone.make_aware(datetime.combine(entry.occurred_on, datetime.min.time()))
         events.append(

@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from accounts.demo import DEMO_USERS
 from contacts import demo as contacts_demo
+from pulses import demo as pulses_demo
 
 
 class Command(BaseCommand):
@@ -17,10 +18,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             result = accounts_demo.seed(rng)
             people = contacts_demo.seed(result["accounts"])
+            pulses = pulses_demo.seed(result["accounts"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {len(result['users'])} users, {len(result['accounts'])} accounts, "
-                f"{people} people."
+                f"{people} people, {pulses['waves']} pulse waves with {pulses['responses']} responses."
             )
         )
         if options["verbosity"] >= 1:

@@ -272,16 +272,30 @@ if not DEBUG:
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Rate limits (survey links) count per client address; behind a proxy, name the header that
+# carries the real one, e.g. HTTP_X_FORWARDED_FOR (django-ratelimit takes its first address).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Personal survey links carry their token in the path: never let one reach a log.
+    "filters": {"redact_link_tokens": {"()": "core.logging.RedactLinkTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_link_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # runserver's request lines: through our handler, so tokens are redacted there too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -293,4 +307,37 @@ RAPPORT_DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - the documented demo login
 # operators can pause entries from the admin without a deploy. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.tasks.record_worker_heartbeat", "schedule": 60.0},
+    # Change maps: recompute when responses marked them dirty and went quiet, or once a day.
+    "changemaps-recompute-sweep": {
+        "task": "changemaps.tasks.recompute_changemaps",
+        "schedule": 5 * 60.0,
+        "kwargs": {"sweep": True},
+    },
+    # Opens due waves, queues invitations and reminders, closes waves: deadlines are in the DB.
+    "pulse-schedule": {"task": "pulses.tasks.run_pulse_schedule", "schedule": 60.0},
+}
+
+# --- Change maps --------------------------------------------------------------------------------
+# Every threshold of the change-map rules (CHANGE_MAP_RULES.md), in one place. changemaps.rules
+# reads them through `Thresholds.from_settings()`; dashboards, PDFs, API and exports use its output.
+CHANGE_MAP = {
+    # Categories (the rules table; first match wins).
+    "silent_streak": 2,  # unanswered invited waves in a row that make someone silent
+    "falling_delta": -2,  # last - prev at or below this: falling
+    "rising_delta": 2,  # last - prev at or above this: rising
+    "key_person_last_max": 6,  # a key person's last score at or below this: ticking time bomb
+    "angel_min": 9,  # the last three scores all at or above this: enduring angel
+    # Who counts as a key person.
+    "key_roles": ["decision_maker", "budget_holder", "champion"],
+    "key_influence_min": 4,  # influence (1–5) at or above this
+    # Aggregates.
+    "unknown_influence": 3,  # the weight of someone whose influence is not known
+    "pocket_mean_max": 6,  # negative pocket: mean last score at or below this
+    "support_mean_min": 9,  # zone of support: mean last score at or above this
+    "group_min_answered": 2,  # people with a score a pocket or zone needs
+    "list_max": 100,  # call-list, pocket and zone entries kept per group snapshot
+    # Recomputing (changemaps.tasks).
+    "debounce_seconds": 60,  # a burst of responses: one recompute, this long after the first
+    "max_age_hours": 24,  # recompute at least this often, even when nothing marked them dirty
+    "claim_timeout_seconds": 15 * 60,  # a recompute claimed longer ago than this was lost
 }

@@ -115,3 +115,30 @@ class HandoverForm(forms.Form):
         if data.get("from_user") and data.get("from_user") == data.get("to_user"):
             raise forms.ValidationError("Choose two different people.")
         return data
+
+
+class ContactImportForm(forms.Form):
+    """The spreadsheet uploaded on the import page; its content is checked by contacts.importing."""
+
+    max_bytes = 5 * 1024 * 1024
+    file = forms.FileField(
+        label="Spreadsheet",
+        help_text="A .csv (UTF-8, comma or semicolon) or an Excel .xlsx file, at most 5 MB.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_bytes:
+            raise forms.ValidationError(
+                f"This file is {upload.size / 1024 / 1024:.1f} MB; the limit is 5 MB. "
+                "Split it into smaller files."
+            )
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("Upload a .csv or an Excel .xlsx file.")
+        return upload

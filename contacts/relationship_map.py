@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from django.urls import reverse
-
 from accounts.models import Account
 from contacts.models import BuyingRole, Contact, InfluenceLink
 
@@ -90,7 +88,6 @@ class OutlineRow:
 def relationship_map_rows(*, account: Account) -> tuple[list[MapPerson], list[MapLink]]:
     """Everyone in `account` (already visibility-checked) and the links between them: 3 queries."""
     contacts = account.contacts.select_related("owner").prefetch_related("buying_roles")
-    detail_url = reverse("contacts:detail", args=[0])
     people = [
         MapPerson(
             id=contact.pk,
@@ -104,8 +101,7 @@ def relationship_map_rows(*, account: Account) -> tuple[list[MapPerson], list[Ma
             status_label=contact.get_status_display(),
             left_on=contact.left_on,
             reports_to_id=contact.reports_to_id,
-            # reverse() once: the pattern differs only by the id at its end.
-            url=detail_url.replace("/0/", f"/{contact.pk}/"),
+            url=contact.get_absolute_url(),
         )
         for contact in contacts.order_by("name", "pk")
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import people, relationship_map
+from contacts.views import people, relationship_map, transfer
 
 app_name = "contacts"
 urlpatterns = [
@@ -16,6 +16,20 @@ urlpatterns = [
     path("coverage/", people.coverage, name="coverage"),
     path("handover/", people.handover, name="handover"),
     # Import and export (contacts/views/transfer.py).
+    path("accounts/<int:account_pk>/people/import/", transfer.import_people, name="import"),
+    path(
+        "accounts/<int:account_pk>/people/import/confirm/",
+        transfer.import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "accounts/<int:account_pk>/people/export.csv", transfer.export_people_csv, name="export_csv"
+    ),
+    path(
+        "accounts/<int:account_pk>/people/export.xlsx",
+        transfer.export_people_xlsx,
+        name="export_xlsx",
+    ),
     # Relationship map (contacts/views/relationship_map.py).
     path("accounts/<int:account_pk>/people/map/", relationship_map.map_page, name="map"),
     path("accounts/<int:account_pk>/people/map.json", relationship_map.map_data, name="map_data"),

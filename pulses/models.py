@@ -53,7 +53,9 @@ class Questionnaire(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_questionnaire"
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="one_default_questionnaire",
             )
         ]
 
@@ -66,17 +68,23 @@ class Questionnaire(models.Model):
 
 
 class QuestionnaireVersion(models.Model):
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="versions")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="versions"
+    )
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     frozen_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when a wave first uses it; frozen versions never change."
+        null=True,
+        blank=True,
+        help_text="Set when a wave first uses it; frozen versions never change.",
     )
 
     class Meta:
         ordering = ["questionnaire", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["questionnaire", "number"], name="version_number_unique")
+            models.UniqueConstraint(
+                fields=["questionnaire", "number"], name="version_number_unique"
+            )
         ]
 
     def __str__(self):
@@ -98,9 +106,13 @@ class QuestionnaireVersion(models.Model):
             )
         purposes = {q.purpose for q in questions if q.kind == Question.Kind.OPEN_TEXT}
         if Question.Purpose.KEEP_DOING not in purposes:
-            errors.append("A balanced pulse asks what goes well: add an open “what should we keep doing?” question.")
+            errors.append(
+                "A balanced pulse asks what goes well: add an open “what should we keep doing?” question."
+            )
         if Question.Purpose.IMPROVE not in purposes:
-            errors.append("A balanced pulse asks what to improve: add an open “what one thing should we change?” question.")
+            errors.append(
+                "A balanced pulse asks what to improve: add an open “what one thing should we change?” question."
+            )
         return errors
 
 
@@ -118,7 +130,9 @@ class Question(models.Model):
 
     RANGES = {Kind.RELATIONSHIP_SCORE: (0, 10), Kind.RATING: (1, 5)}
 
-    version = models.ForeignKey(QuestionnaireVersion, on_delete=models.CASCADE, related_name="questions")
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.CASCADE, related_name="questions"
+    )
     position = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=Kind)
     purpose = models.CharField(max_length=20, choices=Purpose, default=Purpose.OTHER)
@@ -132,7 +146,9 @@ class Question(models.Model):
     class Meta:
         ordering = ["version", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "position"], name="question_position_unique"),
+            models.UniqueConstraint(
+                fields=["version", "position"], name="question_position_unique"
+            ),
             models.UniqueConstraint(fields=["version", "key"], name="question_key_unique"),
         ]
 
@@ -154,7 +170,9 @@ class Question(models.Model):
         if self.kind == self.Kind.SINGLE_CHOICE and not self.choices:
             raise ValidationError({"choices": "A single-choice question needs choices."})
         if self.kind != self.Kind.OPEN_TEXT and self.purpose != self.Purpose.OTHER:
-            raise ValidationError({"purpose": "Only open questions ask what goes well or what to improve."})
+            raise ValidationError(
+                {"purpose": "Only open questions ask what goes well or what to improve."}
+            )
 
 
 class PulseProgramme(models.Model):
@@ -176,10 +194,16 @@ class PulseProgramme(models.Model):
     roles = models.ManyToManyField(
         BuyingRole, blank=True, help_text="Only people with one of these roles (empty: everyone)."
     )
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="programmes")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="programmes"
+    )
     cadence = models.CharField(max_length=20, choices=Cadence, default=Cadence.QUARTERLY)
-    open_days = models.PositiveSmallIntegerField(default=14, validators=[MinValueValidator(1), MaxValueValidator(90)])
-    reminder_days = models.JSONField(default=list, blank=True, help_text="Days after sending, e.g. [4, 9].")
+    open_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    reminder_days = models.JSONField(
+        default=list, blank=True, help_text="Days after sending, e.g. [4, 9]."
+    )
     signer = models.CharField(max_length=30, choices=Signer, default=Signer.RELATIONSHIP_OWNER)
     next_wave_on = models.DateField(help_text="When the next wave opens.")
     is_active = models.BooleanField(default=True)
@@ -193,7 +217,9 @@ class PulseProgramme(models.Model):
 
     def clean(self):
         days = self.reminder_days or []
-        if not isinstance(days, list) or any(not isinstance(d, int) or not 0 < d < self.open_days for d in days):
+        if not isinstance(days, list) or any(
+            not isinstance(d, int) or not 0 < d < self.open_days for d in days
+        ):
             raise ValidationError(
                 {"reminder_days": f"Reminders are whole days between 1 and {self.open_days - 1}."}
             )
@@ -218,7 +244,11 @@ class Wave(models.Model):
         CLOSED = "closed", "Closed"
 
     programme = models.ForeignKey(
-        PulseProgramme, null=True, blank=True, on_delete=models.PROTECT, related_name="waves",
+        PulseProgramme,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waves",
         help_text="Empty for waves imported from history.",
     )
     name = models.CharField(max_length=200)
@@ -235,8 +265,14 @@ class Wave(models.Model):
         ordering = ["-opens_on", "name"]
         constraints = [
             # Two beat processes opening the same wave collide here instead of sending twice.
-            models.UniqueConstraint(fields=["programme", "opens_on"], name="one_wave_per_programme_date"),
-            models.UniqueConstraint(fields=["name"], condition=Q(programme__isnull=True), name="historic_wave_name_unique"),
+            models.UniqueConstraint(
+                fields=["programme", "opens_on"], name="one_wave_per_programme_date"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(programme__isnull=True),
+                name="historic_wave_name_unique",
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
@@ -285,7 +321,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["wave", "contact__name"]
         constraints = [
-            models.UniqueConstraint(fields=["wave", "contact"], name="one_invitation_per_wave_contact")
+            models.UniqueConstraint(
+                fields=["wave", "contact"], name="one_invitation_per_wave_contact"
+            )
         ]
         indexes = [models.Index(fields=["status"])]
 
@@ -304,7 +342,9 @@ class Invitation(models.Model):
         return derive_token("pulse", self.token_nonce)
 
     def get_survey_url(self) -> str:
-        return settings.RAPPORT_SITE_URL.rstrip("/") + reverse("pulses:survey", args=[self.link_token()])
+        return settings.RAPPORT_SITE_URL.rstrip("/") + reverse(
+            "pulses:survey", args=[self.link_token()]
+        )
 
     @classmethod
     def from_token(cls, token: str) -> "Invitation | None":
@@ -312,7 +352,11 @@ class Invitation(models.Model):
         if not token or len(token) > 100:
             return None
         digest = hash_token(token)
-        invitation = cls.objects.select_related("wave", "contact", "contact__account").filter(token_hash=digest).first()
+        invitation = (
+            cls.objects.select_related("wave", "contact", "contact__account")
+            .filter(token_hash=digest)
+            .first()
+        )
         if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
             return None
         return invitation
@@ -346,7 +390,9 @@ class Response(models.Model):
     )
     language = models.CharField(max_length=10, default=DEFAULT_LANGUAGE)
     # The relationship score, copied from its answer: change maps read millions of these.
-    score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -355,8 +401,12 @@ class Response(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["wave", "contact"], name="one_response_per_wave_contact"),
-            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=10), name="score_0_to_10"),
+            models.UniqueConstraint(
+                fields=["wave", "contact"], name="one_response_per_wave_contact"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=10), name="score_0_to_10"
+            ),
         ]
         indexes = [models.Index(fields=["contact", "wave"])]
 
@@ -391,12 +441,17 @@ class Unsubscribe(models.Model):
     """A contact's one-click opt-out from an email, kept as evidence of when and how."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="unsubscribes")
-    invitation = models.ForeignKey(Invitation, null=True, on_delete=models.SET_NULL, related_name="+")
+    invitation = models.ForeignKey(
+        Invitation, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
     method = models.CharField(max_length=20, default="link")
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.contact} unsubscribed {self.at:%Y-%m-%d}"
 
 
 STALE_CLAIM = timedelta(minutes=10)

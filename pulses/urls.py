@@ -1,11 +1,14 @@
 from django.urls import path
 
-from pulses.views import status
+from pulses.views import recording, status, survey
 
 app_name = "pulses"
 urlpatterns = [
     # The contact's survey and unsubscribe pages (pulses/views/survey.py): no login, by token.
+    path("p/<str:token>/", survey.survey, name="survey"),
+    path("p/<str:token>/unsubscribe/", survey.unsubscribe, name="unsubscribe"),
     # Staff-recorded responses (pulses/views/recording.py).
+    path("contacts/<int:pk>/responses/new/", recording.record_response, name="record"),
     # Account pulse status and responses (pulses/views/status.py).
     path("accounts/<int:account_pk>/pulses/", status.account_pulses, name="account"),
 ]

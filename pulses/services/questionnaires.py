@@ -80,7 +80,9 @@ DEFAULT_QUESTIONS = [
 
 
 @transaction.atomic
-def questionnaire_save_version(*, questionnaire: Questionnaire, questions: list[dict]) -> QuestionnaireVersion:
+def questionnaire_save_version(
+    *, questionnaire: Questionnaire, questions: list[dict]
+) -> QuestionnaireVersion:
     """Save new wording as the questionnaire's next version, or replace an unfrozen draft.
 
     Sent versions are never edited in place: once frozen, a change makes a new version, so
@@ -126,7 +128,9 @@ def questionnaire_version_for_sending(*, questionnaire: Questionnaire) -> Questi
     if version is None:
         raise ValidationError(f"“{questionnaire}” has no questions yet.")
     if not version.is_frozen:
-        QuestionnaireVersion.objects.filter(pk=version.pk, frozen_at__isnull=True).update(frozen_at=timezone.now())
+        QuestionnaireVersion.objects.filter(pk=version.pk, frozen_at__isnull=True).update(
+            frozen_at=timezone.now()
+        )
         version.refresh_from_db(fields=["frozen_at"])
     return version
 
@@ -135,7 +139,10 @@ def questionnaire_ensure_default() -> Questionnaire:
     """The shipped balanced questionnaire (idempotent)."""
     questionnaire, created = Questionnaire.objects.get_or_create(
         name=DEFAULT_QUESTIONNAIRE_NAME,
-        defaults={"is_default": True, "description": "Two minutes: one score, three ratings, what goes well and what to change."},
+        defaults={
+            "is_default": True,
+            "description": "Two minutes: one score, three ratings, what goes well and what to change.",
+        },
     )
     if created or questionnaire.current_version is None:
         questionnaire_save_version(questionnaire=questionnaire, questions=DEFAULT_QUESTIONS)

@@ -5,7 +5,10 @@ from playwright.sync_api import expect
 
 from tests.factories import AccountFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_manager_sees_their_accounts_and_logs_a_success_story(

@@ -1,0 +1,188 @@
+"""Writes for change maps: compute the snapshots, and keep them fresh without recomputing per answer.
+
+Freshness works like this. Code that changes what the maps are made of (a response saved, a
+wave opened or closed, a contact who left) calls `changemaps_mark_dirty()` inside its
+transaction. Once that commits, the change is counted on the one `ChangeMapState` row, and the
+first change of a burst queues one `recompute_changemaps` task `debounce_seconds` later; the
+rest of the burst only counts. The task claims the row (a conditional UPDATE, so two workers
+never compute together), recomputes, and records which count it computed. Changes that land
+while it computes leave the state dirty and queue one more run. Beat sweeps every few minutes
+for anything a lost message left dirty, and recomputes once a day regardless.
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from changemaps import rules
+from changemaps.models import ChangeMapState, ContactSnapshot, GroupSnapshot
+from changemaps.selectors import changemap_inputs
+from pulses.models import Wave
+
+BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class ComputeResult:
+    wave_ids: list[int]
+    contacts: int
+    groups: int
+    seconds: float
+
+
+def _wave_ids(waves) -> list[int] | str | None:
+    if waves is None or waves == "all":
+        return waves
+    return [wave.pk if isinstance(wave, Wave) else int(wave) for wave in waves]
+
+
+def _values(frame: pd.DataFrame, column: str) -> list:
+    series = frame[column]
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _contact_snapshots(contacts: pd.DataFrame) -> Iterable[ContactSnapshot]:
+    columns = ["wave_id", "contact_id", "account_id", "category", "previous_category", "reason",
+               "last", "prev", "delta", "n", "silent_streak", "key_person"]  # fmt: skip
+    for values in zip(*(_values(contacts, column) for column in columns), strict=True):
+        yield ContactSnapshot(**dict(zip(columns, values, strict=True)))
+
+
+def _group_snapshots(groups: pd.DataFrame) -> Iterable[GroupSnapshot]:
+    columns = ["wave_id", *rules.GROUP_COLUMNS]
+    for values in zip(*(_values(groups, column) for column in columns), strict=True):
+        yield GroupSnapshot(**dict(zip(columns, values, strict=True)))
+
+
+def changemaps_compute(
+    *, waves: str | Iterable[Wave | int] | None = None, now: datetime | None = None
+) -> ComputeResult:
+    """Compute and store the change maps of the latest wave (default), of "all" waves, or of
+    the given waves (Wave objects or ids, each with invitations).
+
+    Reads every input in a few queries, classifies with `changemaps.rules`, then in one
+    transaction deletes each computed wave's snapshots and bulk-inserts the new ones; with
+    "all", snapshots of waves that no longer have invitations go too. Deterministic: the same
+    data gives the same rows (ids aside). Concurrent calls write one after the other (the
+    computed waves are locked first). `now` decides which waves are still open.
+    """
+    started = time.perf_counter()
+    inputs = changemap_inputs(now=now)
+    thresholds = rules.Thresholds.from_settings()
+    result = rules.changemap(inputs, thresholds=thresholds, wave_ids=_wave_ids(waves))
+    computed = [int(w) for w in result.contacts["wave_id"].unique()]
+    with transaction.atomic():
+        # Two computes of one wave write one after the other. NO KEY UPDATE: answers being
+        # saved meanwhile (their foreign key takes KEY SHARE on the wave) are not held up.
+        locked = Wave.objects.select_for_update(no_key=True).order_by("pk")
+        if waves != "all":
+            locked = locked.filter(pk__in=computed)
+        list(locked.values_list("pk", flat=True))
+        if waves == "all":
+            ContactSnapshot.objects.all().delete()
+            GroupSnapshot.objects.all().delete()
+        else:
+            ContactSnapshot.objects.filter(wave_id__in=computed).delete()
+            GroupSnapshot.objects.filter(wave_id__in=computed).delete()
+        ContactSnapshot.objects.bulk_create(_contact_snapshots(result.contacts), batch_size=BATCH)
+        GroupSnapshot.objects.bulk_create(_group_snapshots(result.groups), batch_size=BATCH)
+    return ComputeResult(
+        wave_ids=computed,
+        contacts=len(result.contacts),
+        groups=len(result.groups),
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --- Freshness ----------------------------------------------------------------------------------
+
+
+def _state() -> ChangeMapState:
+    state, _ = ChangeMapState.objects.get_or_create(pk=ChangeMapState.SINGLETON)
+    return state
+
+
+def _queue_recompute() -> None:
+    from changemaps.tasks import recompute_changemaps  # the tasks module imports this one
+
+    recompute_changemaps.apply_async(countdown=settings.CHANGE_MAP["debounce_seconds"])
+
+
+def changemaps_note_change(*, now: datetime | None = None) -> bool:
+    """Count one change to the maps' inputs, now. True when it starts a burst (the maps were up
+    to date), in which case the caller queues the recompute. Prefer `changemaps_mark_dirty`."""
+    now = now or timezone.now()
+    _state()
+    with transaction.atomic():
+        rows = ChangeMapState.objects.filter(pk=ChangeMapState.SINGLETON)
+        rows.update(generation=F("generation") + 1)
+        return bool(rows.filter(dirty_since__isnull=True).update(dirty_since=now))
+
+
+def _note_change_and_queue() -> None:
+    if changemaps_note_change():
+        _queue_recompute()
+
+
+def changemaps_mark_dirty() -> None:
+    """Say that responses, waves or contacts changed, so the change maps need recomputing.
+
+    Call it inside the transaction that makes the change. The change is counted when that
+    transaction commits (not at all if it rolls back); the first change of a burst queues one
+    recompute `debounce_seconds` later, the rest only count. Cheap: two small UPDATEs.
+    """
+    transaction.on_commit(_note_change_and_queue)
+
+
+def changemaps_recompute(
+    *, sweep: bool = False, now: datetime | None = None
+) -> ComputeResult | None:
+    """Recompute the latest wave's maps when they are out of date; the task's one service.
+
+    Out of date: changed since the last compute, or computed longer ago than `max_age_hours`
+    (or never). A `sweep` (beat) leaves a burst younger than `debounce_seconds` to the run the
+    burst queued. Claims the state row first; returns None when there was nothing to do or
+    another worker holds the claim (a claim older than `claim_timeout_seconds` is taken over).
+    Changes made while computing stay counted and queue one more run.
+    """
+    config = settings.CHANGE_MAP
+    now = now or timezone.now()
+    state = _state()
+    dirty = state.is_dirty
+    if sweep and dirty and state.dirty_since:
+        dirty = state.dirty_since <= now - timedelta(seconds=config["debounce_seconds"])
+    stale = state.computed_at is None or state.computed_at <= now - timedelta(
+        hours=config["max_age_hours"]
+    )
+    if not (dirty or stale):
+        return None
+    rows = ChangeMapState.objects.filter(pk=ChangeMapState.SINGLETON)
+    expired = now - timedelta(seconds=config["claim_timeout_seconds"])
+    if not rows.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired)).update(
+        claimed_at=now
+    ):
+        return None
+    # Everything counted up to here is committed, so the compute below reads it.
+    generation = rows.values_list("generation", flat=True).get()
+    try:
+        result = changemaps_compute()
+    finally:
+        rows.filter(claimed_at=now).update(claimed_at=None)
+    finished = timezone.now()
+    rows.update(
+        computed_generation=generation,
+        computed_at=finished,
+        computed_wave_id=result.wave_ids[-1] if result.wave_ids else None,
+        duration_seconds=round(result.seconds, 3),
+    )
+    rows.filter(generation=generation).update(dirty_since=None)
+    if rows.filter(generation__gt=generation).update(dirty_since=finished):
+        transaction.on_commit(_queue_recompute)
+    return result

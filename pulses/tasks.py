@@ -1,0 +1,51 @@
+"""Pulse tasks: thin interfaces to pulses.services.waves and pulses.services.sending.
+
+Deadlines live in the database and `run_pulse_schedule` (beat, every minute) acts on them; no
+task is scheduled further ahead than a retry's back-off. Every task claims its work in the
+database, so a message delivered twice (acks_late, a duplicate from the schedule) sends nothing
+twice.
+"""
+
+from celery import shared_task
+from django.db import transaction
+
+from pulses.services import sending, waves
+
+# Back-off between tries: 30 s, 1, 2, 4, 5, 5 min (with jitter), never more than a few minutes.
+RETRY_OPTIONS = {
+    "autoretry_for": sending.TRANSIENT_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 5 * 60,
+    "retry_jitter": True,
+    "max_retries": waves.MAX_SEND_ATTEMPTS - 1,
+}
+
+
+def queue_invitation(invitation_id: int) -> None:
+    """Queue one invitation's email once the current transaction commits."""
+    transaction.on_commit(lambda: send_invitation.delay(invitation_id))
+
+
+def queue_reminder(invitation_id: int, number: int) -> None:
+    """Queue reminder `number` of an invitation once the current transaction commits."""
+    transaction.on_commit(lambda: send_reminder.delay(invitation_id, number))
+
+
+@shared_task(ignore_result=True)
+def run_pulse_schedule():
+    """Open due waves, queue their emails and the due reminders, close waves whose time is up."""
+    run = waves.pulse_schedule_run()
+    for invitation_id in run.invitations:
+        queue_invitation(invitation_id)
+    for invitation_id, number in run.reminders:
+        queue_reminder(invitation_id, number)
+
+
+@shared_task(ignore_result=True, **RETRY_OPTIONS)
+def send_invitation(invitation_id: int):
+    sending.invitation_send(invitation_id=invitation_id)
+
+
+@shared_task(ignore_result=True, **RETRY_OPTIONS)
+def send_reminder(invitation_id: int, number: int):
+    sending.reminder_send(invitation_id=invitation_id, number=number)

@@ -81,3 +81,11 @@ class AccountLogEntryForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"occurred_on": "Date", "body": "Details"}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="What is it for?",
+        help_text="e.g. “CRM sync”. The token acts as you and sees what you see.",
+    )

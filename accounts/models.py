@@ -1,6 +1,10 @@
 """Users, roles and strategic accounts: who may see which account is decided here, once."""
 
 import calendar
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -296,3 +300,75 @@ class AccountLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.title}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+    def authenticate(self, raw: str) -> "ApiToken | None":
+        """The live token `raw` belongs to, or None (unknown, revoked, or its user deactivated).
+
+        Looked up by SHA-256 and compared in constant time; the token itself is never stored.
+        """
+        if not raw or len(raw) > 100 or not raw.startswith(ApiToken.PREFIX):
+            return None
+        digest = ApiToken.hash(raw)
+        token = self.active().select_related("user").filter(key_hash=digest).first()
+        if token is None or not hmac.compare_digest(token.key_hash, digest):
+            return None
+        return token
+
+
+class ApiToken(models.Model):
+    """A personal API token: it acts as its user, with exactly the user's visibility.
+
+    Shown once when created (`rap_` + 43 URL-safe characters, 256 random bits); only its
+    SHA-256 is kept, with the first characters to recognise it by in the list.
+    """
+
+    PREFIX = "rap_"
+    # A busy integration would otherwise write on every request.
+    TOUCH_EVERY = timedelta(minutes=1)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “CRM sync”.")
+    key_prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def touch(self) -> None:
+        """Note that the token was used now, at most once a minute (a conditional UPDATE)."""
+        now = timezone.now()
+        if self.last_used_at and now - self.last_used_at < self.TOUCH_EVERY:
+            return
+        ApiToken.objects.filter(pk=self.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - self.TOUCH_EVERY)
+        ).update(last_used_at=now)
+        self.last_used_at = now

@@ -1,9 +1,9 @@
 """Reads: every account a view shows comes through here, scoped by ``visible_to``."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Account, AccountLogEntry, User
+from accounts.models import Account, AccountLogEntry, ApiToken, User
 
 
 def account_list_for_user(*, user: User) -> QuerySet[Account]:
@@ -45,3 +45,14 @@ def account_log_for_user(*, user: User, account_pk: int) -> QuerySet[AccountLogE
 def users_assignable() -> QuerySet[User]:
     """People who can own or join an account: active staff of any role."""
     return User.objects.filter(is_active=True).order_by("full_name")
+
+
+def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """A user's own tokens, live ones first: nobody sees anyone else's, administrators included."""
+    return ApiToken.objects.filter(user=user).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-pk"
+    )
+
+
+def api_token_get_for_user(*, user: User, pk: int) -> ApiToken:
+    return get_object_or_404(ApiToken.objects.filter(user=user), pk=pk)

@@ -3,8 +3,9 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Account, AccountLogEntry, AccountMembership, User
+from accounts.models import Account, AccountLogEntry, AccountMembership, ApiToken, User
 
 
 def _account_team_set(*, account: Account, members: Iterable[User]) -> None:
@@ -62,3 +63,22 @@ def account_log_entry_create(
         raise ValueError("Mentioned people must belong to the entry's account.")
     entry.mentioned_contacts.set(mentioned)
     return entry
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal API token for `user`. Returns the token row and the token itself,
+    which is never stored and so can only be shown this once."""
+    raw = ApiToken.generate()
+    token = ApiToken(user=user, name=name.strip(), key_prefix=raw[:12], key_hash=ApiToken.hash(raw))
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> bool:
+    """Revoke a token: from now on it answers 401. Idempotent: False when already revoked."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        token.revoked_at = now
+    return bool(revoked)

@@ -3,11 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.filters import AccountFilter
-from accounts.forms import AccountForm, AccountLogEntryForm
+from accounts.forms import AccountForm, AccountLogEntryForm, ApiTokenForm
 
 ACCOUNTS_PER_PAGE = 20
 
@@ -84,3 +85,30 @@ def account_log_add(request, pk):
         messages.success(request, "Added to the account log.")
         return redirect(f"{account.get_absolute_url()}#log")
     return _render_account_page(request, account, log_form=form, status=400)
+
+
+@login_required
+@never_cache
+def api_tokens(request):
+    """Your personal API tokens: create one (shown this once), see when each was last used."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        token, raw = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        created = {"token": token, "raw": raw}
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.api_tokens_for_user(user=request.user),
+    }
+    return render(request, "accounts/api_tokens.html", context)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = selectors.api_token_get_for_user(user=request.user, pk=pk)
+    if services.api_token_revoke(token=token):
+        messages.success(request, f"“{token.name}” is revoked: it no longer works.")
+    return redirect("accounts:api_tokens")

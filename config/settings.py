@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -230,12 +232,51 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST framework -----------------------------------------------------------------------------
+# The API lives under /api/v1/ (each app's api.py, shared pieces in core/api/). Sessions serve the
+# web app (with CSRF); personal API tokens (accounts.ApiToken) serve integrations.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "core.api.filters.FilterBackend",
+        "core.api.filters.Ordering",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_THROTTLE_RATE", default="1200/hour")},
+    "EXCEPTION_HANDLER": "core.api.exceptions.problem_details_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rapport API",
+    "DESCRIPTION": (
+        "Accounts, contacts, pulses and responses of the accounts you may see. Authenticate "
+        "with a personal API token (`Authorization: Bearer rap_…`, created in your profile) or "
+        "a browser session. Errors are RFC 9457 problem details. Lists are paginated and take "
+        "`updated_since` for incremental sync; GETs answer `If-None-Match` with 304."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ChangeMapCategoryEnum": "changemaps.categories.Category"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.add_problem_responses",
+    ],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
 }
 
 # --- Forms --------------------------------------------------------------------------------------
@@ -315,6 +356,22 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Opens due waves, queues invitations and reminders, closes waves: deadlines are in the DB.
     "pulse-schedule": {"task": "pulses.tasks.run_pulse_schedule", "schedule": 60.0},
+    # Acknowledgements: receipts the broker missed, 24-hour reminders, 48-hour escalations.
+    "acknowledgements-sweep": {"task": "actions.tasks.sweep_acknowledgements", "schedule": 60.0},
+    # Webhook deliveries whose task message was lost (broker restart) are queued again.
+    "webhooks-requeue": {"task": "core.tasks.requeue_webhook_deliveries", "schedule": 5 * 60.0},
+}
+
+# --- Webhooks -----------------------------------------------------------------------------------
+# Outbound event deliveries (core.services.webhooks): signed POSTs to the URLs administrators
+# register, retried with exponential back-off; `replay` in the UI starts a new series.
+RAPPORT_WEBHOOKS = {
+    "max_attempts": env.int("WEBHOOK_MAX_ATTEMPTS", default=8),  # per series (first try + retries)
+    "backoff_seconds": env.int("WEBHOOK_BACKOFF_SECONDS", default=30),  # 30 s, 1, 2, 4 min, …
+    "backoff_max_seconds": env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=60 * 60),
+    "timeout_seconds": env.int("WEBHOOK_TIMEOUT_SECONDS", default=10),
+    # A pending delivery whose next try is this far overdue lost its task message: queue again.
+    "requeue_after_seconds": 15 * 60,
 }
 
 # --- Change maps --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 admin.site.site_header = "Rapport administration"
 admin.site.site_title = "Rapport"
@@ -22,5 +23,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("contacts.urls")),
     path("", include("pulses.urls")),
+    path("", include("actions.urls")),
+    path("", include("changemaps.urls")),
     path("admin/", admin.site.urls),
+    # The REST API (every app's api.py), its OpenAPI schema and interactive docs (no CDN).
+    path("api/v1/", include("core.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -44,6 +44,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
+from changemaps.services import changemaps_mark_dirty
 from contacts.models import BuyingRole, Contact
 from core.spreadsheets import frame_from_records, strip_formula_guards
 
@@ -894,6 +895,8 @@ def apply(plan: ImportPlan, *, actor: User | None) -> None:
     reason = change_reason(plan.filename)
     _record_history(created, update=False, actor=actor, reason=reason)
     _record_history(updated, update=True, actor=actor, reason=reason)
+    if updates:
+        changemaps_mark_dirty()  # status, influence, roles or departments may have changed
     plan.written = True
 
 

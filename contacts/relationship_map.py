@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from django.db.models import OuterRef, Subquery
+
 from accounts.models import Account
+from changemaps.models import ContactSnapshot
 from contacts.models import BuyingRole, Contact, InfluenceLink
 
 # Short forms for the chips on a map node, where the full label would crowd the card.
@@ -48,7 +51,7 @@ class MapPerson:
     left_on: date | None = None
     reports_to_id: int | None = None
     url: str = ""
-    # The change-map category key (see CHANGE_MAP_RULES.md); filled in by the change-map issue.
+    # The change-map category key of the latest snapshot (CHANGE_MAP_RULES.md); None: not on a map.
     category: str | None = None
 
     @property
@@ -86,8 +89,20 @@ class OutlineRow:
 
 
 def relationship_map_rows(*, account: Account) -> tuple[list[MapPerson], list[MapLink]]:
-    """Everyone in `account` (already visibility-checked) and the links between them: 3 queries."""
-    contacts = account.contacts.select_related("owner").prefetch_related("buying_roles")
+    """Everyone in `account` (already visibility-checked) and the links between them: 3 queries.
+
+    Each person's change-map category is their latest snapshot's, read in the people query.
+    """
+    latest_category = (
+        ContactSnapshot.objects.filter(contact=OuterRef("pk"))
+        .order_by("-wave__opens_on", "-wave_id")
+        .values("category")[:1]
+    )
+    contacts = (
+        account.contacts.select_related("owner")
+        .prefetch_related("buying_roles")
+        .annotate(changemap_category=Subquery(latest_category))
+    )
     people = [
         MapPerson(
             id=contact.pk,
@@ -102,6 +117,7 @@ def relationship_map_rows(*, account: Account) -> tuple[list[MapPerson], list[Ma
             left_on=contact.left_on,
             reports_to_id=contact.reports_to_id,
             url=contact.get_absolute_url(),
+            category=contact.changemap_category or None,
         )
         for contact in contacts.order_by("name", "pk")
     ]

@@ -236,3 +236,16 @@ def coverage_for_accounts(*, accounts: QuerySet[Account]) -> dict:
 
 def recent_handovers(limit: int = 20) -> list[Handover]:
     return list(Handover.objects.select_related("from_user", "to_user", "performed_by")[:limit])
+
+
+def contact_data(*, contact_id: int) -> dict | None:
+    """A contact as the API shows it (the `data` of `contact.left`), or None."""
+    from contacts.serializers import ContactSerializer  # serializers import the models
+
+    contact = (
+        Contact.objects.select_related("owner")
+        .prefetch_related("buying_roles", "relationships__user", "links_out", "links_in")
+        .filter(pk=contact_id)
+        .first()
+    )
+    return dict(ContactSerializer(contact).data) if contact else None

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountMembership, User
+from changemaps.services import changemaps_mark_dirty
 from contacts.models import BuyingRole, Contact, Handover, InfluenceLink, InternalRelationship
+from core.services.webhooks import on_commit_publish
 
 
 def _save_with_history(obj, *, actor: User | None, reason: str | None = None) -> None:
@@ -48,18 +50,32 @@ def contact_update(
     actor: User | None,
     reason: str | None = None,
 ) -> Contact:
-    """Update the given fields (and roles, when given). History records only real changes."""
+    """Update the given fields (and roles, when given). History records only real changes.
+
+    Marking someone as left publishes the `contact.left` webhook event once committed.
+    """
     previous_consent = contact.pulse_consent
+    previous_status = contact.status
     for name, value in fields.items():
         setattr(contact, name, value)
     _set_consent_time(contact, previous_consent)
     contact.full_clean()
     _save_with_history(contact, actor=actor, reason=reason)
+    # Status, influence, roles and department feed the change maps.
+    changemaps_mark_dirty()
     if roles is not None:
         wanted = {r.code if isinstance(r, BuyingRole) else r for r in roles}
         if wanted != contact.role_codes:
             contact.buying_roles.set(wanted)
+    if contact.status == Contact.Status.LEFT and previous_status != Contact.Status.LEFT:
+        on_commit_publish("contact.left", lambda: _contact_data(contact.pk))
     return contact
+
+
+def _contact_data(contact_id: int) -> dict | None:
+    from contacts.selectors import contact_data  # selectors reach the API serializers
+
+    return contact_data(contact_id=contact_id)
 
 
 def contact_mark_left(
@@ -95,6 +111,11 @@ def influence_link_create(
     link.full_clean()
     link.save()
     return link
+
+
+def influence_link_delete(*, link: InfluenceLink) -> None:
+    """Remove a link between two people (the map loses that edge; the people stay)."""
+    link.delete()
 
 
 @transaction.atomic

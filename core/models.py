@@ -1,3 +1,7 @@
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -12,3 +16,99 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.worker} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL an administrator registered to receive events, signed with its own secret.
+
+    The secret has to be kept as it is (it signs every delivery), so it is shown once when
+    created and never again; rotating it means registering the endpoint anew.
+    """
+
+    url = models.URLField("URL", max_length=500, help_text="Where events are POSTed (https://…).")
+    description = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, help_text="The event names it receives.")
+    secret = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["url", "pk"]
+
+    def __str__(self):
+        return self.description or self.url
+
+    def receives(self, event: str) -> bool:
+        return self.is_active and event in (self.events or [])
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the exact body it gets, and how sending it went.
+
+    `attempts` counts the tries of the current series (a replay starts a new series);
+    every try, of every series, is kept as a WebhookAttempt.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=100)
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint} ({self.status})"
+
+    @property
+    def is_replayable(self) -> bool:
+        return self.status != self.Status.SENDING
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request of a delivery: when, how long, what came back."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveIntegerField(help_text="1 for the first try of the delivery, ever.")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number")
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} #{self.number}: {self.status_code or self.error}"

@@ -296,7 +296,7 @@ class Invitation(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         BOUNCED = "bounced", "Bounced"
-        SKIPPED = "skipped", "Not sent (recorded by staff or imported)"
+        SKIPPED = "skipped", "Not sent"
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invitations")

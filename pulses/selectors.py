@@ -2,12 +2,20 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Account
 from contacts.models import Contact
 from contacts.selectors import StoryEvent
-from pulses.models import Answer, Invitation, Question, Response, Unsubscribe, Wave
+from pulses.models import (
+    Answer,
+    Invitation,
+    PulseProgramme,
+    Question,
+    Response,
+    Unsubscribe,
+    Wave,
+)
 
 PROBLEM_STATUSES = [Invitation.Status.FAILED, Invitation.Status.BOUNCED]
 
@@ -141,4 +149,56 @@ def account_recent_responses(*, account: Account, limit: int = 12):
         _responses_with_answers(
             Response.objects.filter(contact__account=account).select_related("contact")
         ).order_by("-submitted_at")[:limit]
+    )
+
+
+# --- Visibility of programmes and waves (the API) -------------------------------------------------
+
+
+def programmes_visible_to(*, user) -> QuerySet[PulseProgramme]:
+    """Programmes that cover at least one account `user` may see (all, for those who see all)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return PulseProgramme.objects.none()
+    if user.sees_all_accounts:
+        return PulseProgramme.objects.all()
+    visible = Account.objects.visible_to(user)
+    named = Q(accounts__in=visible)
+    both = Q(segment__isnull=False, territory__isnull=False) & Exists(
+        visible.filter(segment_id=OuterRef("segment_id"), territory_id=OuterRef("territory_id"))
+    )
+    by_segment = Q(segment__isnull=False, territory__isnull=True) & Exists(
+        visible.filter(segment_id=OuterRef("segment_id"))
+    )
+    by_territory = Q(segment__isnull=True, territory__isnull=False) & Exists(
+        visible.filter(territory_id=OuterRef("territory_id"))
+    )
+    ids = PulseProgramme.objects.filter(named | both | by_segment | by_territory).values("pk")
+    return PulseProgramme.objects.filter(pk__in=ids)
+
+
+def waves_visible_to(*, user) -> QuerySet[Wave]:
+    """Waves of a visible programme, or that reached (invited or heard from) a visible person."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Wave.objects.none()
+    if user.sees_all_accounts:
+        return Wave.objects.all()
+    contacts = Contact.objects.visible_to(user)
+    return Wave.objects.filter(
+        Q(programme__in=programmes_visible_to(user=user))
+        | Q(pk__in=Invitation.objects.filter(contact__in=contacts).values("wave_id"))
+        | Q(pk__in=Response.objects.filter(contact__in=contacts).values("wave_id"))
+    )
+
+
+def response_data(*, response_id: int) -> dict | None:
+    """A response as the API shows it (the `data` of `response.submitted`), or None."""
+    from pulses.serializers import ResponseSerializer  # serializers import the models
+
+    response = responses_with_answers(Response.objects.filter(pk=response_id)).first()
+    return dict(ResponseSerializer(response).data) if response else None
+
+
+def responses_with_answers(queryset: QuerySet[Response]) -> QuerySet[Response]:
+    return queryset.select_related("wave", "contact", "recorded_by").prefetch_related(
+        Prefetch("answers", queryset=Answer.objects.select_related("question"))
     )

@@ -13,8 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from actions.services.acknowledgements import acknowledgement_open_safely
+from changemaps.services import changemaps_mark_dirty
 from contacts.models import Contact
 from contacts.services import contact_update
+from core.services.webhooks import on_commit_publish
 from pulses.models import (
     MAX_ANSWER_LENGTH,
     Answer,
@@ -63,6 +66,7 @@ def response_submit(*, invitation: Invitation, answers: dict, language: str) -> 
         answers=validated,
         submitted_at=None,
     )
+    _publish_submitted(response)
     return response
 
 
@@ -113,6 +117,7 @@ def response_record(
         answers=validated,
         submitted_at=submitted_at,
     )
+    _publish_submitted(response)
     return response
 
 
@@ -183,6 +188,17 @@ def response_saved_answers(*, response: Response | None) -> dict[str, object]:
 
 
 # --- Internals ----------------------------------------------------------------------------------
+
+
+def _publish_submitted(response: Response) -> None:
+    """`response.submitted` for webhooks, once committed, with the response as the API shows it."""
+
+    def data():
+        from pulses.selectors import response_data  # selectors reach the API serializers
+
+        return response_data(response_id=response.pk)
+
+    on_commit_publish("response.submitted", data)
 
 
 def _validated_answers(*, wave: Wave, answers: dict, require_all: bool) -> dict[Question, object]:
@@ -260,7 +276,7 @@ def _response_upsert(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _response_write(
+                response, created = _response_write(
                     wave=wave,
                     contact=contact,
                     invitation=invitation,
@@ -270,6 +286,9 @@ def _response_upsert(
                     answers=answers,
                     submitted_at=submitted_at,
                 )
+                # The owner's 48-hour acknowledgement and the receipt, committed with the answers.
+                acknowledgement_open_safely(response=response)
+                return response, created
         except IntegrityError:
             if attempt:
                 raise
@@ -317,4 +336,5 @@ def _response_write(
     Answer.objects.bulk_update(to_update, ["number", "text", "choice"])
     # Questions answered before and left blank now (optional ones) lose their old answer.
     Answer.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+    changemaps_mark_dirty()
     return response, created

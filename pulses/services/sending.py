@@ -15,6 +15,7 @@ database can prevent (a worker dying after the mail server accepted the message 
 recorded it) is recognisable downstream.
 """
 
+import email.policy
 import logging
 import smtplib
 import unicodedata
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 # an OSError; both are listed to say what is meant.)
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 ERROR_LENGTH = Invitation._meta.get_field("last_error").max_length
+MAX_HEADER_LINE = 998  # RFC 5322 §2.1.1
 
 
 class HeaderInjectionError(ValueError):
@@ -74,6 +76,18 @@ def _error_text(error: BaseException) -> str:
 
 
 # --- Composing ------------------------------------------------------------------------------------
+
+
+class PulseEmailMessage(EmailMultiAlternatives):
+    """An email whose header lines may run to RFC 5322's 998 characters.
+
+    The List-Unsubscribe URL is one unbreakable token, longer than the 78 characters the
+    default policy folds at; Python would then fold it as RFC 2047 encoded-words, which mail
+    clients do not read as a URL. Headers are only folded where they exceed 998 characters.
+    """
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=MAX_HEADER_LINE))
 
 
 @dataclass(frozen=True)
@@ -113,12 +127,15 @@ def unsubscribe_url(invitation: Invitation) -> str:
 
 def _render(name: str, extension: str, language: str, context: dict) -> str:
     """Render `emails/<name>.<extension>`, preferring the contact's language when a template
-    exists for it (`emails/pulse_invitation_body.de.txt`)."""
+    exists for it (`emails/pulse_invitation_body.de.txt`). Dates and numbers follow the
+    language of the template used, so an English text never carries a German month."""
     base = f"emails/{name}.{extension}"
-    candidates = [f"emails/{name}.{language}.{extension}", base]
-    if not language or language == DEFAULT_LANGUAGE:
-        candidates = [base]
-    return select_template(candidates).render(context)
+    localised = f"emails/{name}.{language}.{extension}"
+    candidates = [base] if not language or language == DEFAULT_LANGUAGE else [localised, base]
+    template = select_template(candidates)
+    used = language if template.template.name == localised else DEFAULT_LANGUAGE
+    with translation.override(used):
+        return template.render(context)
 
 
 def you_said_we_did(invitation: Invitation) -> list[str]:
@@ -158,10 +175,9 @@ def pulse_email(*, invitation: Invitation, step: Step) -> EmailMultiAlternatives
     """
     context = email_context(invitation, step)
     language = invitation.contact.preferred_language or DEFAULT_LANGUAGE
-    with translation.override(language):
-        subject = header_text(_render(f"{step.template}_subject", "txt", language, context))
-        text = _render(f"{step.template}_body", "txt", language, context)
-        html = _render(f"{step.template}_body", "html", language, context)
+    subject = header_text(_render(f"{step.template}_subject", "txt", language, context))
+    text = _render(f"{step.template}_body", "txt", language, context)
+    html = _render(f"{step.template}_body", "html", language, context)
     sender = _from_address()
     signer = context["signer"]
     from_header = str(
@@ -181,7 +197,7 @@ def pulse_email(*, invitation: Invitation, step: Step) -> EmailMultiAlternatives
         "Auto-Submitted": "auto-generated",
     }
     _refuse_line_breaks({"Subject": subject, "From": from_header, "To": to_header, **headers})
-    message = EmailMultiAlternatives(
+    message = PulseEmailMessage(
         subject=subject,
         body=text,
         from_email=from_header,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Account
+from changemaps.services import changemaps_mark_dirty
 from contacts.models import Contact
 from pulses.models import STALE_CLAIM, Invitation, PulseProgramme, Response, Wave
 from pulses.services.questionnaires import questionnaire_version_for_sending
@@ -112,6 +113,22 @@ def _reachable(queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
     )
 
 
+def _sendable(now: datetime) -> QuerySet[Invitation]:
+    due = Q(status=Invitation.Status.PENDING) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - REQUEUE_AFTER)
+    )
+    stale = Q(status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    return (
+        Invitation.objects.filter(due | stale)
+        .filter(
+            wave__status=Wave.Status.OPEN,
+            wave__closes_at__gt=now,
+            attempts__lt=MAX_SEND_ATTEMPTS,
+        )
+        .order_by("pk")
+    )
+
+
 def invitations_to_send(*, limit: int = SEND_BATCH, now: datetime | None = None) -> list[int]:
     """Ids of invitations to hand to `send_invitation`, oldest first, at most `limit`.
 
@@ -120,20 +137,7 @@ def invitations_to_send(*, limit: int = SEND_BATCH, now: datetime | None = None)
     `sending` for longer than `STALE_CLAIM` (their worker died mid-send).
     """
     now = now or timezone.now()
-    due = Q(status=Invitation.Status.PENDING) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - REQUEUE_AFTER)
-    )
-    stale = Q(status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    return list(
-        Invitation.objects.filter(due | stale)
-        .filter(
-            wave__status=Wave.Status.OPEN,
-            wave__closes_at__gt=now,
-            attempts__lt=MAX_SEND_ATTEMPTS,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return list(_sendable(now).values_list("pk", flat=True)[:limit])
 
 
 def reminder_in_flight() -> Q:
@@ -255,7 +259,7 @@ def wave_open_for_programme(*, programme_id: int, today: date) -> Wave | None:
     now = timezone.now()
     with transaction.atomic():
         programme = (
-            PulseProgramme.objects.select_for_update()
+            PulseProgramme.objects.select_for_update(of=("self",))
             .filter(pk=programme_id, is_active=True, next_wave_on__lte=today)
             .select_related("questionnaire")
             .first()
@@ -311,7 +315,9 @@ def invitations_take_for_sending(
     each one on its own: a duplicate task never sends twice."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = invitations_to_send(limit=limit, now=now)
+        # Rows another schedule run is taking right now are skipped, not waited for.
+        sendable = _sendable(now).select_for_update(skip_locked=True, of=("self",))
+        ids = list(sendable.values_list("pk", flat=True)[:limit])
         Invitation.objects.filter(pk__in=ids, status=Invitation.Status.PENDING).update(
             claimed_at=now
         )
@@ -333,6 +339,8 @@ def wave_close(*, wave: Wave) -> bool:
                 status=Invitation.Status.SKIPPED,
                 last_error="The wave closed before this invitation could be sent.",
             )
+            # Unanswered invitations now count as silence on the change maps.
+            changemaps_mark_dirty()
     if closed:
         wave.status, wave.closed_at = Wave.Status.CLOSED, now
     return bool(closed)

@@ -44,7 +44,7 @@ class RecordingForm(forms.Form):
     answered_on = forms.DateField(
         label="When",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=timezone.localdate,
         help_text="Today unless you say otherwise.",
     )

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from actions.selectors import you_said_we_did_for_invitation
 from pulses.forms import SurveyForm, survey_wording
 from pulses.models import DEFAULT_LANGUAGE, Invitation, Response
 from pulses.services.responses import (
@@ -114,6 +115,7 @@ def survey(request, token):
             form = SurveyForm(version=version, language=language, initial_answers=saved)
         mirror = previous_feedback(contact=invitation.contact, before=invitation.wave)
         context |= {"form": form, "mirror": mirror, "mirror_intro": _mirror_intro(mirror, context)}
+        context["since_last_pulse"] = you_said_we_did_for_invitation(invitation)
         return render(request, "pulses/survey.html", context)
 
 

@@ -13,10 +13,18 @@ def _login(client, email, password):
     return client.post(reverse("login"), {"username": email, "password": password})
 
 
-def test_login_with_email_in_any_case_lands_on_my_accounts(client, manager, account, password):
+def test_login_with_email_in_any_case_lands_an_account_manager_on_their_inbox(
+    client, manager, account, password
+):
     response = _login(client, "Manager@Example.com", password)
     assert response.status_code == 302
     response = client.get(response.url, follow=True)
+    assert response.request["PATH_INFO"] == reverse("actions:inbox")
+    assert b"Your inbox" in response.content
+
+
+def test_administrators_land_on_all_accounts(client, administrator, account, password):
+    response = client.get(_login(client, administrator.email, password).url, follow=True)
     assert response.request["PATH_INFO"] == reverse("accounts:list")
     assert b"Northwind Logistics" in response.content
 

@@ -17,6 +17,9 @@ def test_manager_sees_their_accounts_and_logs_a_success_story(
     AccountFactory(name="Foreign Foods", owner=outsider)
     page = login_page(manager)
 
+    # An account manager lands on their inbox; their accounts are one click away.
+    expect(page.get_by_role("heading", name="Your inbox")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="My accounts")).to_be_visible()
     rows = page.locator("table.account-table tbody tr")
     expect(rows).to_have_count(1)

@@ -51,6 +51,8 @@ def _post(wave, **answers):
 def test_a_teammate_records_an_interview(client_for, teammate, contact, wave):
     client = client_for(teammate)
 
+    first = client.get(_url(contact))
+    assert f'value="{timezone.localdate().isoformat()}"' in first.text  # "When": today
     chosen = client.get(_url(contact), {"wave": wave.pk, "source": "interview"})
     assert chosen.status_code == 200
     assert "Overall, how would you rate your relationship" in chosen.text

@@ -2,7 +2,7 @@
 
 import copy
 import smtplib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from contacts.models import Contact
-from pulses.models import STALE_CLAIM, Invitation
+from pulses.models import STALE_CLAIM, Invitation, Wave
 from pulses.services import sending, waves
 from pulses.tasks import send_invitation, send_reminder
 from tests.factories import ContactFactory, UserFactory
@@ -348,13 +348,17 @@ def test_a_template_in_the_contacts_language_is_used_when_there_is_one(
     templates[0]["DIRS"] = [tmp_path, *templates[0]["DIRS"]]
     settings.TEMPLATES = templates
     Contact.objects.filter(pk=contact.pk).update(preferred_language="de")
+    Wave.objects.filter(pk=invitation.wave_id).update(
+        closes_at=datetime(2027, 3, 10, 12, tzinfo=UTC)
+    )
     invitation.refresh_from_db()
 
     message = sending.pulse_email(invitation=invitation, step=sending.Step(0))
 
     assert message.body.startswith("Hallo Ana, http")
-    # No German HTML or subject yet: those stay English.
+    # No German HTML or subject yet: those stay English, dates included.
     assert message.subject == "Ana, how are we doing for Northwind Logistics?"
+    assert "open until 10 March 2027" in message.alternatives[0].content  # not "März"
 
 
 def test_the_signer_is_the_invitations_signer(wave, contact):
@@ -390,4 +394,6 @@ def test_the_invitation_arrives_through_a_real_smtp_server(invitation, contact, 
     assert str(message["From"]) == "Maya Manager via Rapport <rapport@localhost>"
     assert message["Message-ID"] == f"<pulse-{invitation.pk}-invitation@localhost>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/")
+    # The URL travels as it is, not folded into encoded-words that clients cannot read.
+    unsubscribe = sending.unsubscribe_url(invitation)
+    assert f"List-Unsubscribe: <{unsubscribe}>\r\n".encode() in envelope.original_content

@@ -1,0 +1,212 @@
+"""Reads for the change-map dashboards: snapshots only, through the account gate.
+
+Every function here returns plain rows or DataFrames for `changemaps.dashboards` (pure) to
+shape, and issues a fixed number of queries whatever the number of accounts or people: the
+portfolio four, an account page three, a territory or segment page five. Nothing reads raw
+responses; the snapshots are the dashboards' only source (see changemaps.services for how they
+stay fresh).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from django.urls import reverse
+
+from accounts.models import Account
+from changemaps.categories import CALL_LIST
+from changemaps.models import ContactSnapshot, GroupSnapshot
+from pulses.models import Wave
+
+WAVE_COLUMNS = ["wave_id", "wave_name", "opens_on"]
+ACCOUNT_COLUMNS = ["account_id", "account", "tier", "segment_id", "segment", "territory_id",
+                   "territory", "owner_id", "owner"]  # fmt: skip
+HISTORY_COLUMNS = ["wave_id", "account_id", "people", "counts", "previous_counts",
+                   "weighted_score", "weight", "participation", "answered", "invited"]  # fmt: skip
+LIST_COLUMNS = ["pockets", "supports", "call_list"]
+PEOPLE_COLUMNS = ["wave_id", "contact_id", "account_id", "name", "job_title", "department",
+                  "influence", "category", "previous_category", "reason", "last", "prev", "delta",
+                  "n", "silent_streak", "key_person"]  # fmt: skip
+_PEOPLE_FIELDS = ["wave_id", "contact_id", "account_id", "contact__name", "contact__job_title",
+                  "contact__department", "contact__influence", "category", "previous_category",
+                  "reason", "last", "prev", "delta", "n", "silent_streak", "key_person"]  # fmt: skip
+# What the portfolio may be narrowed by: Account field → the filter's value.
+PORTFOLIO_FILTERS = ("segment_id", "territory_id", "owner_id", "tier")
+# The territory and segment pages: the URL's word → the Account field that groups by it.
+GROUP_FIELDS = {"territory": "territory_id", "segment": "segment_id"}
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """What one dashboard shows, as read from the snapshots.
+
+    waves: every wave with snapshots, oldest first (WAVE_COLUMNS). accounts: the accounts shown,
+    with their change-map `url` (ACCOUNT_COLUMNS + url). history: their account rows in every
+    wave (HISTORY_COLUMNS). latest: the latest wave's account rows in full, lists included (as
+    `combine_groups` takes them). people: person snapshots (PEOPLE_COLUMNS + url) — of the latest
+    wave, or of every wave on an account page; only call-list people on the portfolio.
+    """
+
+    waves: pd.DataFrame
+    accounts: pd.DataFrame
+    history: pd.DataFrame
+    latest: list[dict] = field(default_factory=list)
+    people: pd.DataFrame = field(default_factory=lambda: _no_people())
+    title: str = ""
+
+    @property
+    def latest_wave_id(self) -> int | None:
+        return None if self.waves.empty else int(self.waves["wave_id"].iloc[-1])
+
+
+def _urls(name: str, ids: Iterable) -> list[str]:
+    cache: dict[int, str] = {}
+    return [cache.setdefault(int(pk), reverse(name, args=[int(pk)])) for pk in ids]
+
+
+def dashboard_waves() -> pd.DataFrame:
+    """The waves that have snapshots, oldest first (by opening date, then id): one query."""
+    computed = Exists(GroupSnapshot.objects.filter(wave=OuterRef("pk")))
+    rows = (
+        Wave.objects.filter(computed)
+        .order_by("opens_on", "pk")
+        .values_list("pk", "name", "opens_on")
+    )
+    return pd.DataFrame(list(rows), columns=WAVE_COLUMNS)
+
+
+def _accounts(queryset: QuerySet[Account]) -> pd.DataFrame:
+    rows = queryset.order_by("name", "pk").values_list(
+        "pk", "name", "tier", "segment_id", "segment__name", "territory_id", "territory__name",
+        "owner_id", "owner__full_name", "owner__email",
+    )  # fmt: skip
+    frame = pd.DataFrame(list(rows), columns=[*ACCOUNT_COLUMNS, "owner_email"])
+    frame["owner"] = frame["owner"].where(frame["owner"].fillna("") != "", frame.pop("owner_email"))
+    for column in ("segment_id", "territory_id"):
+        frame[column] = frame[column].astype("Int64")
+    frame["url"] = _urls("changemaps:account", frame["account_id"])
+    return frame
+
+
+def _people(queryset: QuerySet[ContactSnapshot]) -> pd.DataFrame:
+    rows = queryset.order_by("wave_id", "contact_id").values_list(*_PEOPLE_FIELDS)
+    frame = pd.DataFrame(list(rows), columns=PEOPLE_COLUMNS)
+    frame["url"] = _urls("contacts:detail", frame["contact_id"])
+    return frame
+
+
+def _no_people() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*PEOPLE_COLUMNS, "url"])
+
+
+def _history(rows: QuerySet[GroupSnapshot], *, full: bool = False) -> pd.DataFrame:
+    fields = ["wave_id", "key", *HISTORY_COLUMNS[2:], *(LIST_COLUMNS if full else [])]
+    columns = [*HISTORY_COLUMNS, *(LIST_COLUMNS if full else [])]
+    return pd.DataFrame(list(rows.order_by("wave_id", "key").values_list(*fields)), columns=columns)
+
+
+def _latest_rows(rows: QuerySet[GroupSnapshot], wave_id: int | None) -> list[dict]:
+    if wave_id is None:
+        return []
+    fields = ["key", *HISTORY_COLUMNS[2:], *LIST_COLUMNS]
+    return [
+        dict(zip(["account_id", *fields[1:]], values, strict=True))
+        for values in rows.filter(wave_id=wave_id).order_by("key").values_list(*fields)
+    ]
+
+
+def _account_rows(accounts: QuerySet[Account]) -> QuerySet[GroupSnapshot]:
+    return GroupSnapshot.objects.filter(
+        dimension=GroupSnapshot.Dimension.ACCOUNT, key__in=accounts.values("pk")
+    )
+
+
+def portfolio_accounts(*, user) -> pd.DataFrame:
+    """Every account `user` may see, with what the portfolio filters by: one query."""
+    return _accounts(Account.objects.visible_to(user))
+
+
+def portfolio_data(*, user, accounts: pd.DataFrame, filters: Mapping[str, object]) -> DashboardData:
+    """`user`'s portfolio narrowed by `filters` (PORTFOLIO_FILTERS → a value; absent: any).
+
+    `accounts` is `portfolio_accounts(user=user)`, read once for the filters' choices too.
+    Reads the waves, every wave's account rows, the latest wave's lists, and the names behind
+    the call list: four queries.
+    """
+    filters = {name: value for name, value in filters.items() if name in PORTFOLIO_FILTERS}
+    chosen = Account.objects.visible_to(user).filter(**filters)
+    shown = accounts
+    for name, value in filters.items():
+        shown = shown[shown[name] == value]
+    waves = dashboard_waves()
+    wave_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
+    rows = _account_rows(chosen)
+    to_call = ContactSnapshot.objects.filter(
+        wave_id=wave_id, account__in=chosen.values("pk"), category__in=list(CALL_LIST)
+    )
+    return DashboardData(
+        waves=waves,
+        accounts=shown.reset_index(drop=True),
+        history=_history(rows),
+        latest=_latest_rows(rows, wave_id),
+        people=_people(to_call) if wave_id else _no_people(),
+    )
+
+
+def account_dashboard_data(*, account: Account) -> DashboardData:
+    """One account's change map over every wave; `account` comes from `account_get_for_user`.
+
+    Three queries: the waves, the account's rows in every wave, its people in every wave.
+    """
+    accounts = pd.DataFrame(
+        [
+            [
+                account.pk, account.name, account.tier, account.segment_id,
+                account.segment.name if account.segment else None, account.territory_id,
+                account.territory.name if account.territory else None, account.owner_id,
+                str(account.owner),
+            ]
+        ],
+        columns=ACCOUNT_COLUMNS,
+    )  # fmt: skip
+    accounts["url"] = _urls("changemaps:account", accounts["account_id"])
+    waves = dashboard_waves()
+    rows = GroupSnapshot.objects.filter(dimension=GroupSnapshot.Dimension.ACCOUNT, key=account.pk)
+    history = _history(rows, full=True)
+    latest_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
+    latest = history[history["wave_id"] == latest_id]
+    return DashboardData(
+        waves=waves,
+        accounts=accounts,
+        history=history[HISTORY_COLUMNS],
+        latest=latest.to_dict("records"),
+        people=_people(ContactSnapshot.objects.filter(account=account)),
+        title=account.name,
+    )
+
+
+def group_dashboard_data(*, user, dimension: str, key: int) -> DashboardData:
+    """A territory's or segment's change map, made of the accounts in it that `user` may see.
+
+    404 when there are none (an unknown key, or none of them visible), so a page never tells
+    an outsider that a territory exists. Five queries: the accounts, the waves, their rows in
+    every wave, the latest wave's lists, the latest wave's people.
+    """
+    chosen = Account.objects.visible_to(user).filter(**{GROUP_FIELDS[dimension]: key})
+    accounts = _accounts(chosen)
+    if accounts.empty:
+        raise Http404("No such group among the accounts you may see.")
+    waves = dashboard_waves()
+    rows = _account_rows(chosen)
+    wave_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
+    people = ContactSnapshot.objects.filter(wave_id=wave_id, account__in=chosen.values("pk"))
+    return DashboardData(
+        waves=waves,
+        accounts=accounts,
+        history=_history(rows),
+        latest=_latest_rows(rows, wave_id),
+        people=_people(people) if wave_id else _no_people(),
+        title=str(accounts[dimension].iloc[0]),
+    )

@@ -1,0 +1,263 @@
+"""The dashboards' pandas: waves, trends, movers, mixes, scores and flows, from snapshot rows.
+
+Pure: DataFrames and dicts in (as `changemaps.dashboard_selectors` reads them), DataFrames out.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from changemaps.categories import CALL_LIST, ORDER
+from changemaps.rules import Thresholds, combine_groups
+
+MOVERS_SHOWN = 10
+MOVED = 0.05  # a smaller change in weighted score is noise, not a move
+SANKEY_STAGES = 4
+TO_CALL = [key for key in ORDER if key in CALL_LIST]
+
+
+def wave_labels(waves: pd.DataFrame) -> list[str]:
+    """Short labels for the waves' columns ("Nov 2026"); their names where two would clash."""
+    short = [pd.Timestamp(day).strftime("%b %Y") for day in waves["opens_on"]]
+    if len(set(short)) == len(short):
+        return short
+    return [str(name) for name in waves["wave_name"]]
+
+
+def _group_row(row: Mapping) -> dict:
+    """A history row as `combine_groups` takes it (history rows carry no lists)."""
+    return {"pockets": [], "supports": [], "call_list": [], **row}
+
+
+def combined(rows: Iterable[Mapping], *, thresholds: Thresholds) -> dict:
+    """Several accounts' rows of one wave as one group (`changemaps.rules.combine_groups`)."""
+    rows = [_group_row(row) for row in rows]
+    result = combine_groups(rows, thresholds=thresholds)
+    result["to_call"] = sum(result["counts"].get(key, 0) for key in TO_CALL)
+    return result
+
+
+def trend_frame(
+    history: pd.DataFrame, waves: pd.DataFrame, *, thresholds: Thresholds
+) -> pd.DataFrame:
+    """One row per wave with account rows: the combined weighted score, participation and
+    people (columns: wave_id, wave_name, opens_on, weighted_score, participation, people,
+    to_call), oldest first."""
+    out = []
+    by_wave = dict(list(history.groupby("wave_id", sort=False)))
+    for wave_id, name, opens_on in waves[["wave_id", "wave_name", "opens_on"]].itertuples(
+        index=False
+    ):
+        rows = by_wave.get(wave_id)
+        if rows is None or rows.empty:
+            continue
+        group = combined(rows.to_dict("records"), thresholds=thresholds)
+        out.append(
+            {
+                "wave_id": wave_id,
+                "wave_name": name,
+                "opens_on": opens_on,
+                "weighted_score": group["weighted_score"],
+                "participation": group["participation"],
+                "people": group["people"],
+                "to_call": group["to_call"],
+            }
+        )
+    columns = [
+        "wave_id",
+        "wave_name",
+        "opens_on",
+        "weighted_score",
+        "participation",
+        "people",
+        "to_call",
+    ]
+    return pd.DataFrame(out, columns=columns)
+
+
+def to_call(counts: Mapping) -> int:
+    return sum(int(counts.get(key, 0)) for key in TO_CALL) if isinstance(counts, Mapping) else 0
+
+
+def movers_frame(
+    history: pd.DataFrame, accounts: pd.DataFrame, waves: pd.DataFrame, *, limit: int = MOVERS_SHOWN
+) -> pd.DataFrame:
+    """The accounts whose weighted score changed most between the latest wave and the last
+    wave before it in which they had one; biggest rise first. Columns: account_id, account,
+    url, previous_score, weighted_score, change, previous_to_call, to_call."""
+    columns = [
+        "account_id",
+        "account",
+        "url",
+        "previous_score",
+        "weighted_score",
+        "change",
+        "previous_to_call",
+        "to_call",
+    ]
+    if waves.empty or history.empty:
+        return pd.DataFrame(columns=columns)
+    position = {wave_id: i for i, wave_id in enumerate(waves["wave_id"])}
+    frame = history[history["account_id"].isin(accounts["account_id"])].copy()
+    frame["position"] = frame["wave_id"].map(position)
+    frame["to_call"] = [to_call(counts) for counts in frame["counts"]]
+    latest = frame[frame["position"] == len(waves) - 1].set_index("account_id")
+    earlier = frame[(frame["position"] < len(waves) - 1) & frame["weighted_score"].notna()]
+    earlier = earlier.sort_values("position").groupby("account_id").tail(1).set_index("account_id")
+    both = latest[["weighted_score", "to_call"]].merge(
+        earlier[["weighted_score", "to_call"]],
+        left_index=True,
+        right_index=True,
+        suffixes=("", "_before"),
+    )
+    both = both[both["weighted_score"].notna()]
+    both["change"] = (both["weighted_score"] - both["weighted_score_before"]).round(2)
+    both = both[both["change"].abs() >= MOVED]
+    both = both.reindex(both["change"].abs().sort_values(ascending=False, kind="stable").index)
+    both = both.head(limit).sort_values("change", ascending=False, kind="stable")
+    named = accounts.set_index("account_id")
+    return pd.DataFrame(
+        {
+            "account_id": both.index.to_numpy(),
+            "account": named.loc[both.index, "account"].to_numpy(),
+            "url": named.loc[both.index, "url"].to_numpy(),
+            "previous_score": both["weighted_score_before"].to_numpy(),
+            "weighted_score": both["weighted_score"].to_numpy(),
+            "change": both["change"].to_numpy(),
+            "previous_to_call": both["to_call_before"].astype(int).to_numpy(),
+            "to_call": both["to_call"].astype(int).to_numpy(),
+        },
+        columns=columns,
+    )
+
+
+def mix_frame(latest: Sequence[Mapping], accounts: pd.DataFrame) -> pd.DataFrame:
+    """People per category per account in the latest wave, the accounts with the largest share
+    of people to call first. Columns: account_id, account, url, people, weighted_score,
+    participation, to_call, then one per category."""
+    named = accounts.set_index("account_id")
+    rows = []
+    for row in latest:
+        if row["account_id"] not in named.index:
+            continue
+        account = named.loc[row["account_id"]]
+        counts = {key: int(row["counts"].get(key, 0)) for key in ORDER}
+        rows.append(
+            {
+                "account_id": row["account_id"],
+                "account": account["account"],
+                "url": account["url"],
+                "people": int(row["people"]),
+                "weighted_score": row["weighted_score"],
+                "participation": row["participation"],
+                "to_call": to_call(counts),
+                **counts,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "account_id",
+            "account",
+            "url",
+            "people",
+            "weighted_score",
+            "participation",
+            "to_call",
+            *ORDER,
+        ],
+    )
+    if frame.empty:
+        return frame
+    share = frame["to_call"] / frame["people"].where(frame["people"] > 0, 1)
+    return (
+        frame.assign(share=share)
+        .sort_values(["share", "to_call", "account"], ascending=[False, False, True], kind="stable")
+        .drop(columns="share")
+        .reset_index(drop=True)
+    )
+
+
+# --- People -------------------------------------------------------------------------------------
+
+
+def wave_scores(people: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
+    """What each person said in each wave, read back from the snapshots' running numbers: a
+    wave in which `n` (scores so far) grew is one they answered, with `last` as the score; one
+    in which the silent streak grew is one they were asked and did not answer.
+
+    Columns: contact_id, wave_id, stage (the wave's position), score (NaN: none), answer,
+    category and reason as of that wave.
+    """
+    stage = {wave_id: i for i, wave_id in enumerate(waves["wave_id"])}
+    frame = people[people["wave_id"].isin(stage)].copy()
+    frame["stage"] = frame["wave_id"].map(stage).astype(int)
+    frame = frame.sort_values(["contact_id", "stage"], kind="stable")
+    by_person = frame.groupby("contact_id", sort=False)
+    answered = frame["n"] > by_person["n"].shift(fill_value=0)
+    silent = frame["silent_streak"] > by_person["silent_streak"].shift(fill_value=0)
+    frame["score"] = frame["last"].astype("float64").where(answered & frame["last"].notna())
+    frame["answer"] = np.where(
+        frame["score"].notna(),
+        frame["score"].map(lambda s: f"{s:.0f}" if pd.notna(s) else ""),
+        np.where(silent, "no answer", "not asked or not yet answered"),
+    )
+    columns = ["contact_id", "wave_id", "stage", "score", "answer", "category", "reason"]
+    return frame[columns].reset_index(drop=True)
+
+
+def transitions(
+    people: pd.DataFrame, waves: pd.DataFrame, *, stages: int = SANKEY_STAGES
+) -> tuple[list[str], pd.DataFrame]:
+    """Flows between categories over the last `stages` waves that have people, for a Sankey:
+    (the waves' labels, rows of stage, source, target, people, names). With a single wave of
+    snapshots, the people's previous categories stand in for the wave before."""
+    columns = ["stage", "source", "target", "people", "names"]
+    labels = dict(zip(waves["wave_id"], wave_labels(waves), strict=True))
+    present = [wave_id for wave_id in waves["wave_id"] if wave_id in set(people["wave_id"])]
+    if not present:
+        return [], pd.DataFrame(columns=columns)
+    chosen = present[-stages:]
+    if len(chosen) == 1:
+        latest = people[people["wave_id"] == chosen[0]]
+        moved = latest[latest["previous_category"] != ""]
+        pairs = pd.DataFrame(
+            {
+                "stage": 0,
+                "source": moved["previous_category"].to_numpy(),
+                "target": moved["category"].to_numpy(),
+                "name": moved["name"].to_numpy(),
+            }
+        )
+        order = list(waves["wave_id"])
+        at = order.index(chosen[0])
+        before = labels[order[at - 1]] if at > 0 else "The pulse before"
+        stage_labels = [before, labels[chosen[0]]]
+    else:
+        frame = people[people["wave_id"].isin(chosen)][
+            ["contact_id", "wave_id", "name", "category"]
+        ]
+        frame = frame.assign(stage=frame["wave_id"].map({w: i for i, w in enumerate(chosen)}))
+        following = frame.assign(stage=frame["stage"] - 1)[["contact_id", "stage", "category"]]
+        pairs = frame.merge(following, on=["contact_id", "stage"], suffixes=("", "_next"))
+        pairs = pairs.rename(columns={"category": "source", "category_next": "target"})
+        stage_labels = [labels[wave_id] for wave_id in chosen]
+    if pairs.empty:
+        return stage_labels, pd.DataFrame(columns=columns)
+    pairs = pairs.sort_values(["stage", "name"], kind="stable")
+    grouped = pairs.groupby(["stage", "source", "target"], sort=False)["name"].agg(list)
+    links = grouped.reset_index().rename(columns={"name": "names"})
+    links["people"] = links["names"].map(len)
+    rank = {key: i for i, key in enumerate(ORDER)}
+    links = links.sort_values(
+        ["stage", "source", "target"], key=lambda s: s.map(rank) if s.name != "stage" else s
+    )
+    return stage_labels, links[columns].reset_index(drop=True)
+
+
+def by_category(frame: pd.DataFrame) -> pd.DataFrame:
+    rank = {key: i for i, key in enumerate(ORDER)}
+    return frame.assign(_rank=frame["category"].map(rank)).sort_values(
+        ["_rank", "name", "contact_id"], kind="stable"
+    )

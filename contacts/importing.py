@@ -28,7 +28,6 @@ importing user and a reason, role snapshots in the history, `pulse_consent_at` o
 event when a key person leaves, say), call them from `apply` too.
 """
 
-import io
 import re
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -46,7 +45,8 @@ from django.utils import timezone
 from accounts.models import Account, User
 from changemaps.services import changemaps_mark_dirty
 from contacts.models import BuyingRole, Contact
-from core.spreadsheets import frame_from_records, strip_formula_guards
+from core.imports import ImportFileError, RowError, RowErrors, normal_text, read_rows
+from core.spreadsheets import frame_from_records
 
 # The columns of an import and of an export, in export order, and their names in messages.
 LABELS = {
@@ -111,9 +111,6 @@ COLUMN_OF_FIELD = {field: column for column, field in TEXT_FIELDS.items()} | {
 }
 
 ROLE_SEPARATORS = re.compile(r"[;|]")
-XLSX_SIGNATURE = b"PK\x03\x04"  # an .xlsx file is a zip archive
-XLS_SIGNATURE = b"\xd0\xcf\x11\xe0"  # the pre-2007 binary format
-CSV_DELIMITERS = (",", ";", "\t")
 BATCH_SIZE = 500
 # simple_history keeps the change reason in a CharField(max_length=100).
 REASON_MAX_LENGTH = 100
@@ -121,38 +118,14 @@ REASON_MAX_LENGTH = 100
 Key = tuple[int, str]  # (account pk, lower-case email): how a person is matched
 
 
-def _normal(text: str) -> str:
-    """Header and vocabulary matching ignores case, spaces and punctuation."""
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
-
-
 HEADER_ALIASES = {
-    _normal(alias): column for column, aliases in SYNONYMS.items() for alias in (column, *aliases)
+    normal_text(alias): column
+    for column, aliases in SYNONYMS.items()
+    for alias in (column, *aliases)
 }
 STATUS_ALIASES = {
-    _normal(text): code for code, label in Contact.Status.choices for text in (code, label)
-} | {_normal("left"): Contact.Status.LEFT}
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read; `row` is 1 when the header is the problem."""
-
-    def __init__(self, message: str, *, row: int | None = None):
-        super().__init__(message)
-        self.row = row
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem: `row` as the spreadsheet numbers it, or None for the file as a whole."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = "File" if self.row is None else f"Row {self.row}"
-        return f"{where}{f', {self.column}' if self.column else ''}: {self.message}"
+    normal_text(text): code for code, label in Contact.Status.choices for text in (code, label)
+} | {normal_text("left"): Contact.Status.LEFT}
 
 
 @dataclass(frozen=True)
@@ -237,57 +210,7 @@ class ImportPlan:
 
 def canonical_column(header: str) -> str | None:
     """The import column a header means ("E-mail address" → "email"), or None."""
-    return HEADER_ALIASES.get(_normal(header))
-
-
-def _read_csv(data: bytes) -> pd.DataFrame:
-    try:
-        text = data.decode("utf-8-sig")  # with or without a byte-order mark
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            "The file is not UTF-8 text. In Excel, choose Save As › “CSV UTF-8 (Comma "
-            "delimited)”, or upload the .xlsx workbook instead."
-        ) from error
-    header_line = text.split("\n", 1)[0]
-    # Excel writes semicolons where the decimal separator is a comma; headers never contain
-    # either, so the header line tells which one this file uses (ties go to the comma).
-    delimiter = max(CSV_DELIMITERS, key=header_line.count)
-    try:
-        # No header inference and no dropped blank lines: row numbers must match the spreadsheet.
-        return pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
-    except pd.errors.EmptyDataError as error:
-        raise ImportFileError("The file is empty.") from error
-    except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            expected, line, saw = found.groups()
-            message = f"Row {line} has {saw} cells but the header has {expected}."
-        else:
-            message = f"The file could not be read as CSV ({error})."
-        raise ImportFileError(message) from error
-
-
-def _read_xlsx(data: bytes) -> pd.DataFrame:
-    try:
-        return pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=0,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            engine="openpyxl",
-        )
-    # A damaged or disguised workbook fails in many ways inside openpyxl and zipfile; to the
-    # person uploading it they all mean the same thing.
-    except Exception as error:
-        raise ImportFileError("The file could not be read as an Excel workbook (.xlsx).") from error
+    return HEADER_ALIASES.get(normal_text(header))
 
 
 def parse(data: bytes) -> tuple[pd.DataFrame, list[str]]:
@@ -298,49 +221,10 @@ def parse(data: bytes) -> tuple[pd.DataFrame, list[str]]:
     dropped. The type is recognised from the content, not the file name. Raises ImportFileError
     when the file cannot be read or two headers mean the same column.
     """
-    if data.startswith(XLS_SIGNATURE):
-        raise ImportFileError(
-            "This is an old Excel file (.xls). Save it as .xlsx or as CSV UTF-8 and upload it again."
-        )
-    raw = _read_xlsx(data) if data.startswith(XLSX_SIGNATURE) else _read_csv(data)
-    if raw.empty:
-        raise ImportFileError("The file is empty.")
-    raw = raw.fillna("").astype(str)
-
-    positions: dict[str, int] = {}
-    headers = [header.strip() for header in raw.iloc[0]]
-    ignored = []
-    for position, header in enumerate(headers):
-        if not header:
-            continue
-        column = canonical_column(header)
-        if column is None:
-            ignored.append(header)
-        elif column in positions:
-            raise ImportFileError(
-                f"The columns “{headers[positions[column]]}” and “{header}” both mean "
-                f"{LABELS[column].lower()}; keep one of them.",
-                row=1,
-            )
-        else:
-            positions[column] = position
-
-    frame = raw.iloc[1:, list(positions.values())].copy()
-    frame.columns = list(positions)
-    frame.index = pd.RangeIndex(2, len(raw) + 1)
-    for column in frame.columns:
-        frame[column] = strip_formula_guards(frame[column].str.strip()).str.strip()
-    if len(frame.columns):
-        frame = frame[(frame != "").any(axis=1)]
-    return frame, ignored
+    return read_rows(data, aliases=HEADER_ALIASES, labels=LABELS)
 
 
 # --- Validate -------------------------------------------------------------------------------------
-
-
-class _Errors(list):
-    def add(self, row: int | None, column: str, message: str) -> None:
-        self.append(RowError(row, column, message))
 
 
 def _quoted(values: Iterable[str]) -> str:
@@ -374,7 +258,7 @@ def _unknown_account(name: str) -> str:
 
 
 def _resolve_accounts(
-    frame: pd.DataFrame, *, user: User | None, account: Account | None, errors: _Errors
+    frame: pd.DataFrame, *, user: User | None, account: Account | None, errors: RowErrors
 ) -> list[Account | None]:
     """The account of every row (None where it is missing or not allowed)."""
     if account is not None:
@@ -398,7 +282,7 @@ def _resolve_accounts(
     return accounts
 
 
-def _check_text(frame: pd.DataFrame, errors: _Errors) -> None:
+def _check_text(frame: pd.DataFrame, errors: RowErrors) -> None:
     for column in frame.columns.intersection(list(TEXT_FIELDS)):
         limit = Contact._meta.get_field(TEXT_FIELDS[column]).max_length
         for row in frame.index[frame[column].str.len() > limit]:
@@ -415,7 +299,7 @@ def _is_email(value: str) -> bool:
     return len(value) <= Contact._meta.get_field("email").max_length
 
 
-def _parse_emails(frame: pd.DataFrame, errors: _Errors) -> list[str]:
+def _parse_emails(frame: pd.DataFrame, errors: RowErrors) -> list[str]:
     """Lower-case emails; "" where the cell is empty or not an email address."""
     emails = []
     for row, email in frame["email"].str.lower().items():
@@ -428,7 +312,7 @@ def _parse_emails(frame: pd.DataFrame, errors: _Errors) -> list[str]:
     return emails
 
 
-def _parse_cells(frame: pd.DataFrame, column: str, parse_cell, errors: _Errors) -> list | None:
+def _parse_cells(frame: pd.DataFrame, column: str, parse_cell, errors: RowErrors) -> list | None:
     """Parse each distinct cell of `column` once. `parse_cell` returns (value, error or None).
 
     None when the file has no such column, so that the field is left alone.
@@ -449,14 +333,14 @@ def _parse_cells(frame: pd.DataFrame, column: str, parse_cell, errors: _Errors) 
 def _roles_parser(lookup: dict[str, str], labels: list[str]):
     def parse_roles(cell: str) -> tuple[frozenset[str], str | None]:
         names = [name.strip() for name in ROLE_SEPARATORS.split(cell) if name.strip()]
-        unknown = [name for name in names if _normal(name) not in lookup]
+        unknown = [name for name in names if normal_text(name) not in lookup]
         if unknown:
             plural = "s" if len(unknown) > 1 else ""
             return frozenset(), (
                 f"Unknown buying role{plural} {_quoted(unknown)}. Use {', '.join(labels)}; "
                 "separate several with ; or |."
             )
-        return frozenset(lookup[_normal(name)] for name in names), None
+        return frozenset(lookup[normal_text(name)] for name in names), None
 
     return parse_roles
 
@@ -488,7 +372,7 @@ def _owner_parser(active_users: dict[str, int]):
 def _parse_status(cell: str) -> tuple[str, str | None]:
     if not cell:
         return "", None  # keep the current status; Active for someone new
-    status = STATUS_ALIASES.get(_normal(cell))
+    status = STATUS_ALIASES.get(normal_text(cell))
     if status is None:
         return "", f"Unknown status “{cell}”. Use {', '.join(Contact.Status.labels)}."
     return status, None
@@ -520,7 +404,7 @@ def _existing_people(
     return people, {pk: frozenset(codes) for pk, codes in roles.items()}
 
 
-def _row_keys(frame, accounts, emails, errors: _Errors) -> list[Key | None]:
+def _row_keys(frame, accounts, emails, errors: RowErrors) -> list[Key | None]:
     """Each row's key; None for rows without a valid account and email, or repeating a key."""
     keys: list[Key | None] = []
     first_row: dict[Key, int] = {}
@@ -557,7 +441,7 @@ def _find_loops(edges: dict[Key, Key | None]) -> list[list[Key]]:
 
 
 def _resolve_managers(
-    frame: pd.DataFrame, keys: list[Key | None], existing: dict[Key, Contact], errors: _Errors
+    frame: pd.DataFrame, keys: list[Key | None], existing: dict[Key, Contact], errors: RowErrors
 ) -> dict[int, Key | None]:
     """Whom each row reports to (row → key or None), checking the links and the loops that the
     account would have after the import: the people as they are, overlaid with the file."""
@@ -675,7 +559,7 @@ def validate(
     accounts' people, users, roles), never per row.
     """
     plan = ImportPlan(filename=filename)
-    errors = _Errors()
+    errors = RowErrors()
     required = ["name", "email"] if account is not None else ["account", "name", "email"]
     missing = [column for column in required if column not in frame]
     if missing:
@@ -697,7 +581,7 @@ def validate(
     role_lookup = {}
     role_label = {}
     for code, label in BuyingRole.objects.values_list("code", "label"):
-        role_lookup[_normal(code)] = role_lookup[_normal(label)] = code
+        role_lookup[normal_text(code)] = role_lookup[normal_text(label)] = code
         role_label[code] = label
     active_users, user_email = _users_by_email()
 

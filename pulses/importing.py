@@ -25,7 +25,6 @@ and time). A row is one contact's response in one wave:
   gave themselves, or that someone recorded from an interview, are never overwritten.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -37,17 +36,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
-from contacts.importing import (
-    XLS_SIGNATURE,
-    XLSX_SIGNATURE,
-    ImportFileError,
-    RowError,
-    _read_csv,
-    _read_xlsx,
-    importable_accounts,
-)
+from contacts.importing import importable_accounts
 from contacts.models import Contact
-from core.spreadsheets import strip_formula_guards
+from core.imports import ImportFileError, RowError, RowErrors, normal_text, read_rows
 from pulses.models import (
     MAX_ANSWER_LENGTH,
     Question,
@@ -112,12 +103,10 @@ SYNONYMS = {
 }
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
-
-
 HEADER_ALIASES = {
-    _normal(alias): column for column, aliases in SYNONYMS.items() for alias in (column, *aliases)
+    normal_text(alias): column
+    for column, aliases in SYNONYMS.items()
+    for alias in (column, *aliases)
 }
 
 
@@ -201,47 +190,10 @@ def parse(data: bytes) -> tuple[pd.DataFrame, list[str]]:
 
     Raises ImportFileError when the file cannot be read or two headers mean the same column.
     """
-    if data.startswith(XLS_SIGNATURE):
-        raise ImportFileError(
-            "This is an old Excel file (.xls). Save it as .xlsx or as CSV UTF-8 and try again."
-        )
-    raw = _read_xlsx(data) if data.startswith(XLSX_SIGNATURE) else _read_csv(data)
-    if raw.empty:
-        raise ImportFileError("The file is empty.")
-    raw = raw.fillna("").astype(str)
-    headers = [header.strip() for header in raw.iloc[0]]
-    positions: dict[str, int] = {}
-    ignored = []
-    for position, header in enumerate(headers):
-        if not header:
-            continue
-        column = HEADER_ALIASES.get(_normal(header))
-        if column is None:
-            ignored.append(header)
-        elif column in positions:
-            raise ImportFileError(
-                f"The columns “{headers[positions[column]]}” and “{header}” both mean "
-                f"{LABELS[column].lower()}; keep one of them.",
-                row=1,
-            )
-        else:
-            positions[column] = position
-    frame = raw.iloc[1:, list(positions.values())].copy()
-    frame.columns = list(positions)
-    frame.index = pd.RangeIndex(2, len(raw) + 1)
-    for column in frame.columns:
-        frame[column] = strip_formula_guards(frame[column].str.strip()).str.strip()
-    if len(frame.columns):
-        frame = frame[(frame != "").any(axis=1)]
-    return frame, ignored
+    return read_rows(data, aliases=HEADER_ALIASES, labels=LABELS)
 
 
 # --- Validate -------------------------------------------------------------------------------------
-
-
-class _Errors(list):
-    def add(self, row: int | None, column: str, message: str) -> None:
-        self.append(RowError(row, column, message))
 
 
 def parse_date(cell: str) -> date | None:
@@ -312,7 +264,7 @@ def _default_version() -> QuestionnaireVersion | None:
     return questionnaire.current_version if questionnaire else None
 
 
-def _plan_waves(frame, errors: _Errors, answered: list[datetime | None]) -> list[WavePlan | None]:
+def _plan_waves(frame, errors: RowErrors, answered: list[datetime | None]) -> list[WavePlan | None]:
     """The wave of every row (None where the cell is unusable), with opening dates."""
     by_name: dict[str, WavePlan] = {}
     row_waves: list[WavePlan | None] = []
@@ -362,7 +314,7 @@ def _plan_waves(frame, errors: _Errors, answered: list[datetime | None]) -> list
     return row_waves
 
 
-def _contacts(frame, errors: _Errors, *, user: User | None) -> list[Contact | None]:
+def _contacts(frame, errors: RowErrors, *, user: User | None) -> list[Contact | None]:
     accounts = importable_accounts(user=user, names=frame["account"].unique())
     people = {
         (contact.account_id, contact.email.lower()): contact
@@ -402,7 +354,7 @@ def _valid_email(value: str) -> bool:
     return True
 
 
-def _row_values(frame, index: int, row: int, errors: _Errors) -> dict[str, object]:
+def _row_values(frame, index: int, row: int, errors: RowErrors) -> dict[str, object]:
     values: dict[str, object] = {}
     bad_score = False
     if "score" in frame:
@@ -460,7 +412,7 @@ def validate(frame: pd.DataFrame, *, user: User | None = None, filename: str = "
     `user` limits the accounts to those they may contribute to; None is the operator's shell.
     """
     plan = ImportPlan(filename=filename)
-    errors = _Errors()
+    errors = RowErrors()
     missing = [column for column in REQUIRED if column not in frame]
     if missing:
         names = ", ".join(f"“{c}”" for c in missing)

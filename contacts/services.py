@@ -126,7 +126,8 @@ def relationships_handover(
 
     Contacts they own get `to_user` as owner (a history entry each, with the reason); their
     internal relationships move (merged with the stronger one where `to_user` already knows the
-    person); accounts they own change owner; their team memberships move. Nothing is lost and
+    person); accounts they own change owner; their team memberships move; acknowledgements they
+    still owe become the new person's. Nothing is lost and
     running it again moves nothing more.
     """
     if from_user.pk == to_user.pk:
@@ -170,6 +171,13 @@ def relationships_handover(
             membership.user = to_user
             membership.save(update_fields=["user"])
         memberships_moved += 1
+
+    # Acknowledgements still owed move too, so no response waits on someone who has gone.
+    from actions.models import Acknowledgement  # actions builds on contacts
+
+    Acknowledgement.objects.filter(owner=from_user, status=Acknowledgement.Status.PENDING).update(
+        owner=to_user
+    )
 
     return Handover.objects.create(
         from_user=from_user,

@@ -140,9 +140,11 @@ def _render(name: str, extension: str, language: str, context: dict) -> str:
 
 def you_said_we_did(invitation: Invitation) -> list[str]:
     """What the account team did since this contact's last pulse, for "Since your last pulse we
-    have: …". Empty until the actions app provides it; the emails show the paragraph only when
-    this is not empty."""
-    return []
+    have: …"; the emails show the paragraph only when this is not empty."""
+    # Imported here: actions builds on pulses, not the other way round.
+    from actions.selectors import you_said_we_did_for_invitation
+
+    return you_said_we_did_for_invitation(invitation)
 
 
 def email_context(invitation: Invitation, step: Step) -> dict:

@@ -2,6 +2,7 @@
 once, and a broker that is down when the answers arrive. (A worker killed mid-send, in real
 worker processes: test_worker_killed_mid_send.py.)"""
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -19,6 +20,7 @@ from actions.services.outbox import MAX_SEND_ATTEMPTS
 from actions.tasks import send_acknowledgement_email, sweep_acknowledgements
 from config.celery import app
 from pulses.models import Response
+from tests.actions.broker import broker
 from tests.actions.factories import answer
 from tests.factories import ContactFactory
 from tests.pulses.engine import (  # noqa: F401 - fixtures
@@ -159,16 +161,11 @@ def test_two_beats_and_duplicate_tasks_at_the_same_moment_send_each_email_once(a
 
 @pytest.fixture
 def unreachable_broker():
-    """Point publishing at a Redis that is not there; give the real broker back afterwards."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {}
-
-    def restore():
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-
-    yield restore
-    restore()
+    """Point publishing at a Redis that is not there; call the fixture to get the real broker
+    back (it comes back at the end of the test in any case)."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(broker("redis://127.0.0.1:1/0", {}))
+        yield stack.close
 
 
 @COMMITTED

@@ -31,9 +31,9 @@ from django.db.models import F
 
 from actions.models import AcknowledgementEmail
 from actions.tasks import send_acknowledgement_email, sweep_acknowledgements
-from config.celery import app
 from core.queueing import publish
 from pulses.models import STALE_CLAIM
+from tests.actions.broker import broker
 from tests.actions.factories import answer
 from tests.factories import ContactFactory
 from tests.pulses.engine import SinkHandler, free_port
@@ -204,10 +204,8 @@ def private_filesystem_broker(tmp_path):
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
     }
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url, app.conf.broker_transport_options = "filesystem://", options
-    yield {"REDIS_URL": "", "CELERY_BROKER_DIR": str(folder)}
-    app.conf.broker_url, app.conf.broker_transport_options = saved
+    with broker("filesystem://", options):
+        yield {"REDIS_URL": "", "CELERY_BROKER_DIR": str(folder)}
 
 
 def test_a_worker_killed_mid_send_leaves_one_receipt_per_response_on_the_filesystem_broker(
@@ -227,11 +225,8 @@ def private_redis_database():
     parts = urlsplit(redis_url)
     private = urlunsplit(parts._replace(path="/14"))
     redis.Redis.from_url(private).flushdb()
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = private
-    app.conf.broker_transport_options = {"visibility_timeout": 60 * 60}
-    yield {"REDIS_URL": private}
-    app.conf.broker_url, app.conf.broker_transport_options = saved
+    with broker(private, {"visibility_timeout": 60 * 60}):
+        yield {"REDIS_URL": private}
 
 
 def test_a_worker_killed_mid_send_leaves_one_receipt_per_response_on_redis(

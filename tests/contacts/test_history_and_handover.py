@@ -141,3 +141,21 @@ def test_handover_to_the_same_person_is_a_form_error(client_for, administrator, 
     )
     assert response.status_code == 200
     assert "Choose two different people." in response.content.decode()
+
+
+def test_handover_moves_acknowledgements_still_owed(administrator):
+    from actions.models import Acknowledgement
+    from actions.services.acknowledgements import acknowledgement_open_safely
+    from tests.pulses.factories import ResponseFactory
+
+    leaving, successor = UserFactory(), UserFactory()
+    response = ResponseFactory(contact=ContactFactory(owner=leaving))
+    acknowledgement_open_safely(response=response)
+    acknowledgement = Acknowledgement.objects.get(response=response)
+    assert acknowledgement.owner == leaving
+
+    services.relationships_handover(
+        from_user=leaving, to_user=successor, performed_by=administrator
+    )
+    acknowledgement.refresh_from_db()
+    assert acknowledgement.owner == successor

@@ -15,7 +15,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +25,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.db.models import F
 
 from actions.models import AcknowledgementEmail
@@ -37,6 +35,7 @@ from tests.actions.broker import broker
 from tests.actions.factories import answer
 from tests.factories import ContactFactory
 from tests.pulses.engine import SinkHandler, free_port
+from tests.workers import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -73,41 +72,6 @@ def slow_smtp():
     controller.stop()
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _start_worker(name: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--hostname",
-            f"{name}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _database_url(), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def _output(worker: subprocess.Popen) -> str:
     if worker.poll() is None:
         worker.kill()
@@ -133,7 +97,7 @@ def _kill_mid_send_and_recover(account, slow_smtp, worker_env):
     sink = slow_smtp.handler
     env = {**worker_env, "EMAIL_URL": f"smtp://127.0.0.1:{slow_smtp.port}"}
     first = answer(account=account)  # committed: its receipt is published to the broker
-    worker_a = _start_worker(f"ack-a-{uuid.uuid4().hex[:6]}", env)
+    worker_a = start_worker(f"ack-a-{uuid.uuid4().hex[:6]}", env=env)
     worker_b = None
     try:
         _wait(sink.receiving.is_set, "worker A reaching the mail server", worker_a)
@@ -150,7 +114,7 @@ def _kill_mid_send_and_recover(account, slow_smtp, worker_env):
             claimed_at=F("claimed_at") - stale, queued_at=F("queued_at") - stale
         )
 
-        worker_b = _start_worker(f"ack-b-{uuid.uuid4().hex[:6]}", env)
+        worker_b = start_worker(f"ack-b-{uuid.uuid4().hex[:6]}", env=env)
         assert publish(sweep_acknowledgements)  # the next beat tick
         _wait(
             lambda: set(_receipts().values_list("status", flat=True)) == {Status.SENT},

@@ -2,60 +2,22 @@
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from kombu import Connection
 
 from config.celery import app
 from core.models import WorkerHeartbeat
 from core.tasks import record_worker_heartbeat
+from tests.workers import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def _database_url() -> str:
-    """The URL of the test database this test process uses, for the worker subprocess."""
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _start_worker(queue: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--queues",
-            queue,
-            "--pool",
-            "solo",
-            "--hostname",
-            f"{queue}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _database_url(), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def _wait_for_heartbeat(
@@ -74,14 +36,6 @@ def _wait_for_heartbeat(
     pytest.fail(f"the worker never ran the task; its output:\n{output}")
 
 
-def _stop(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-
-
 def test_worker_runs_a_task_on_the_embedded_filesystem_broker(tmp_path):
     queue = f"test-fs-{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "broker"
@@ -93,13 +47,15 @@ def test_worker_runs_a_task_on_the_embedded_filesystem_broker(tmp_path):
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
     }
-    worker = _start_worker(queue, {"REDIS_URL": "", "CELERY_BROKER_DIR": str(folder)})
+    worker = start_worker(
+        queue, queue=queue, env={"REDIS_URL": "", "CELERY_BROKER_DIR": str(folder)}
+    )
     try:
         with Connection("filesystem://", transport_options=options) as broker:
             record_worker_heartbeat.apply_async(queue=queue, connection=broker)
         beat = _wait_for_heartbeat(worker, queue)
     finally:
-        _stop(worker)
+        stop_worker(worker)
     assert beat.worker.startswith(f"{queue}@")
 
 
@@ -111,10 +67,10 @@ def test_worker_runs_a_task_on_redis():
         pytest.skip("REDIS_URL is not set")
     assert app.conf.broker_url == redis_url
     queue = f"test-redis-{uuid.uuid4().hex[:8]}"
-    worker = _start_worker(queue, {})
+    worker = start_worker(queue, queue=queue)
     try:
         record_worker_heartbeat.apply_async(queue=queue)
         beat = _wait_for_heartbeat(worker, queue)
     finally:
-        _stop(worker)
+        stop_worker(worker)
     assert beat.worker.startswith(f"{queue}@")

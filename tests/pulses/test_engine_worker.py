@@ -5,14 +5,11 @@ exactly once. On the embedded filesystem broker, and on Redis when REDIS_URL is 
 """
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from kombu import Connection
 
 from config.celery import app
@@ -23,6 +20,7 @@ from pulses.tasks import run_pulse_schedule, send_invitation
 from tests.factories import AccountFactory, ContactFactory
 from tests.pulses.engine import smtp_server_fixture  # noqa: F401 - fixture
 from tests.pulses.factories import PulseProgrammeFactory
+from tests.workers import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -40,52 +38,11 @@ WORKER = (
 )
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _start_worker(queue: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            WORKER,
-            "worker",
-            "--queues",
-            queue,
-            "--pool",
-            "solo",
-            "--hostname",
-            f"{queue}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "RAPPORT_TEST_QUEUE": queue,
-            **env,
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def _start_worker(queue: str, env: dict):
+    # The worker's own sends (run_pulse_schedule queues send_invitation) stay on the test queue.
+    return start_worker(
+        queue, queue=queue, env={"RAPPORT_TEST_QUEUE": queue, **env}, launcher=WORKER
     )
-
-
-def _stop(worker: subprocess.Popen) -> str:
-    worker.terminate()
-    try:
-        return worker.communicate(timeout=20)[0]
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        return worker.communicate(timeout=10)[0]
 
 
 def _wait(worker, condition, what: str, timeout: float = 60):
@@ -96,7 +53,7 @@ def _wait(worker, condition, what: str, timeout: float = 60):
         if worker.poll() is not None:
             break
         time.sleep(0.25)
-    output = _stop(worker)
+    output = stop_worker(worker)
     pytest.fail(f"{what} did not happen; the worker's output:\n{output}")
 
 
@@ -172,7 +129,7 @@ def test_the_engine_sends_each_invitation_once_on_the_filesystem_broker(
 
             _run_end_to_end(worker, queue, smtp_server, publish)
     finally:
-        _stop(worker)
+        stop_worker(worker)
 
 
 def test_the_engine_sends_each_invitation_once_on_redis(programme, smtp_server):
@@ -191,4 +148,4 @@ def test_the_engine_sends_each_invitation_once_on_redis(programme, smtp_server):
 
         _run_end_to_end(worker, queue, smtp_server, publish)
     finally:
-        _stop(worker)
+        stop_worker(worker)

@@ -2,9 +2,10 @@
 
 Every function here returns plain rows or DataFrames for `changemaps.dashboards` (pure) to
 shape, and issues a fixed number of queries whatever the number of accounts or people: the
-portfolio four, an account page three, a territory or segment page five. Nothing reads raw
-responses; the snapshots are the dashboards' only source (see changemaps.services for how they
-stay fresh).
+portfolio five (its accounts included), an account page three (after the account itself), a
+territory or segment page five. Nothing reads raw responses; the snapshots are the dashboards'
+only source (see changemaps.services for how they stay fresh). Accounts come through the gate,
+`Account.objects.visible_to(user)`, and snapshots only through those accounts.
 """
 
 from collections.abc import Iterable, Mapping

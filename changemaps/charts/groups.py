@@ -117,9 +117,11 @@ def score_trend_figure(trend: pd.DataFrame) -> dict:
             "title": {"text": "Pulse (opening date)"},
             "type": "date",
             "tickformat": "%b<br>%Y",
+            "tickangle": 0,
             "showgrid": False,
-            # One tick per pulse while they fit; beyond that Plotly picks evenly spaced dates.
-            **({"tickmode": "array", "tickvals": dates} if len(dates) <= 12 else {}),
+            # A tick per pulse, or per second pulse (counting back from the latest) when many.
+            "tickmode": "array",
+            "tickvals": dates[::-1][:: 1 if len(dates) <= 8 else 2][::-1],
         },
         yaxis={"title": {"text": "Weighted score (0–10)"}, "range": [0, 10.9], "dtick": 2},
     )
@@ -185,7 +187,7 @@ def movers_figure(movers: pd.DataFrame) -> dict:
         fig,
         title="Accounts that moved most",
         subtitle="Weighted score now against each account's previous pulse",
-        height=max(300, 110 + 34 * len(movers)),
+        height=max(200, 120 + 34 * len(movers)),
     )
 
 
@@ -232,7 +234,7 @@ def account_mix_figure(mix: pd.DataFrame) -> dict:
         fig,
         title="Account by account",
         subtitle="People per category; accounts with the most people to call first",
-        height=max(300, 150 + 30 * len(mix)),
+        height=max(240, 130 + 30 * len(mix)),
     )
 
 
@@ -268,5 +270,5 @@ def accounts_heatmap_figure(scores: pd.DataFrame, *, wave_labels: Sequence[str])
         fig,
         title="Weighted score, account by account",
         subtitle="One row per account, one column per pulse; click a row for its change map",
-        height=max(260, 140 + 28 * len(scores)),
+        height=max(200, 150 + 28 * len(scores)),
     )

@@ -236,7 +236,7 @@ def change_scatter_figure(
         fig,
         title="Who is moving",
         subtitle="Previous score against latest · size: influence · dark ring: key person",
-        height=600,
+        height=680,
     )
 
 
@@ -396,5 +396,5 @@ def people_heatmap_figure(
         fig,
         title="Scores, person by person",
         subtitle="One row per person (dot: category now), one column per pulse; empty: no answer",
-        height=max(260, 150 + 26 * len(rows)),
+        height=max(200, 160 + 26 * len(rows)),
     )

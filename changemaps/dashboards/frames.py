@@ -15,6 +15,9 @@ MOVERS_SHOWN = 10
 MOVED = 0.05  # a smaller change in weighted score is noise, not a move
 SANKEY_STAGES = 4
 TO_CALL = [key for key in ORDER if key in CALL_LIST]
+# What `wave_scores` says of a wave without a score.
+NO_ANSWER = "no answer"
+NOT_ASKED = "not asked, or not yet answered"
 
 
 def wave_labels(waves: pd.DataFrame) -> list[str]:
@@ -201,7 +204,7 @@ def wave_scores(people: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
     frame["answer"] = np.where(
         frame["score"].notna(),
         frame["score"].map(lambda s: f"{s:.0f}" if pd.notna(s) else ""),
-        np.where(silent, "no answer", "not asked or not yet answered"),
+        np.where(silent, NO_ANSWER, NOT_ASKED),
     )
     columns = ["contact_id", "wave_id", "stage", "score", "answer", "category", "reason"]
     return frame[columns].reset_index(drop=True)

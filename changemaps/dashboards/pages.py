@@ -7,6 +7,8 @@ from changemaps import charts
 from changemaps.categories import LABELS, ORDER
 from changemaps.dashboard_selectors import DashboardData
 from changemaps.dashboards.frames import (
+    NO_ANSWER,
+    NOT_ASKED,
     by_category,
     combined,
     mix_frame,
@@ -83,13 +85,13 @@ def _kpis(latest: dict, previous: dict | None, *, previous_wave: str) -> list[Kp
     ]
 
 
-def _common(data: DashboardData, *, thresholds: Thresholds) -> tuple[Dashboard, pd.DataFrame]:
+def _common(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     """The KPIs and the counts and trend charts, as every page has them."""
     board = Dashboard()
     trend = trend_frame(data.history, data.waves, thresholds=thresholds)
     latest_id = data.latest_wave_id
     if latest_id is None or not data.latest:
-        return board, trend
+        return board
     board.has_data = True
     board.wave = str(data.waves["wave_name"].iloc[-1])
     board.previous_wave = (
@@ -118,7 +120,7 @@ def _common(data: DashboardData, *, thresholds: Thresholds) -> tuple[Dashboard, 
     board.charts["trend"] = Chart(
         "trend", "Weighted score over time", charts.score_trend_figure(trend), trend_table(trend)
     )
-    return board, trend
+    return board
 
 
 def _account_charts(board: Dashboard, data: DashboardData) -> None:
@@ -167,7 +169,6 @@ def _account_charts(board: Dashboard, data: DashboardData) -> None:
                 ["Account", "Weighted score", "To call", *(LABELS[key] for key in ORDER)],
                 rows,
             ),
-            wide=True,
             clickable=True,
         )
 
@@ -231,7 +232,6 @@ def _people_charts(
                 for row in ordered.to_dict("records")
             ],
         ),
-        wide=True,
         clickable=True,
     )
     stages, links = transitions(people, data.waves)
@@ -254,7 +254,6 @@ def _people_charts(
                     for stage, source, target, count, names in links.itertuples(index=False)
                 ],
             ),
-            wide=True,
         )
     return latest
 
@@ -291,7 +290,7 @@ def _lists(
 def portfolio_dashboard(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     """The portfolio: KPIs, counts now against the previous wave, the weighted score's trend,
     the accounts that moved most, every account's mix, and the call list across accounts."""
-    board, _trend = _common(data, thresholds=thresholds)
+    board = _common(data, thresholds=thresholds)
     if not board.has_data:
         return board
     _account_charts(board, data)
@@ -328,7 +327,7 @@ def _group_links(data: DashboardData) -> dict[str, list[dict]]:
 def account_dashboard(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     """One account: KPIs, the scatter, the Sankey, the people × waves heat map, the counts and
     trend, pockets, zones and the call list."""
-    board, _trend = _common(data, thresholds=thresholds)
+    board = _common(data, thresholds=thresholds)
     if not board.has_data:
         return board
     latest_people = _people_charts(board, data, thresholds=thresholds, show_account=False)
@@ -346,42 +345,43 @@ def _heatmap(board: Dashboard, data: DashboardData, latest_people: pd.DataFrame)
     cells = cells.assign(stage=cells["stage"].map({stage: i for i, stage in enumerate(used)}))
     labels = [labels[stage] for stage in used]
     rows = by_category(latest_people)[["contact_id", "name", "category", "url"]]
-    answers = cells.pivot_table(
-        index="contact_id", columns="stage", values="answer", aggfunc="first"
-    )
-    table_rows = []
-    for row in rows.to_dict("records"):
-        said = answers.loc[row["contact_id"]] if row["contact_id"] in answers.index else {}
-        table_rows.append(
-            [
-                person_cell(row),
-                Cell(LABELS[row["category"]], category=row["category"]),
-                *(
-                    Cell(_answer_cell(said.get(i) if hasattr(said, "get") else None), numeric=True)
-                    for i in range(len(labels))
-                ),
-            ]
+    said = {
+        (contact_id, stage): answer
+        for contact_id, stage, answer in cells[["contact_id", "stage", "answer"]].itertuples(
+            index=False
         )
+    }
+    table_rows = [
+        [
+            person_cell(row),
+            Cell(LABELS[row["category"]], category=row["category"]),
+            *(
+                Cell(_answer_cell(said.get((row["contact_id"], stage))), numeric=True)
+                for stage in range(len(labels))
+            ),
+        ]
+        for row in rows.to_dict("records")
+    ]
     board.charts["heatmap"] = Chart(
         "heatmap",
         "Scores, person by person",
         charts.people_heatmap_figure(rows, cells, wave_labels=labels),
         Table("Scores per person and pulse", ["Person", "Category now", *labels], table_rows),
-        wide=True,
         clickable=True,
     )
 
 
-def _answer_cell(answer) -> str:
-    if answer is None or (isinstance(answer, float) and pd.isna(answer)):
+def _answer_cell(answer: str | None) -> str:
+    """A heat-map cell as text: the score, "–" when asked and silent, empty otherwise."""
+    if answer is None or answer == NOT_ASKED:
         return ""
-    return "–" if answer == "no answer" else "" if answer.startswith("not ") else str(answer)
+    return "–" if answer == NO_ANSWER else answer
 
 
 def group_dashboard(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     """A territory or segment: the portfolio's account charts plus the people charts, an
     accounts × waves heat map of weighted scores, pockets, zones and the call list."""
-    board, _trend = _common(data, thresholds=thresholds)
+    board = _common(data, thresholds=thresholds)
     if not board.has_data:
         return board
     latest_people = _people_charts(board, data, thresholds=thresholds, show_account=True)
@@ -418,6 +418,5 @@ def _accounts_heatmap(board: Dashboard, data: DashboardData) -> None:
                 for row in frame.to_dict("records")
             ],
         ),
-        wide=True,
         clickable=True,
     )

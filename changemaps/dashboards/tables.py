@@ -34,7 +34,6 @@ class Chart:
     title: str
     figure: dict
     table: Table
-    wide: bool = False
     clickable: bool = False
 
     @property
@@ -79,7 +78,9 @@ def score_text(value) -> str:
 
 
 def delta_text(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{int(value):+d}"
+    if value is None or pd.isna(value):
+        return ""
+    return f"{int(value):+d}" if value else "0"
 
 
 def person_cell(row: Mapping, *, note: str = "") -> Cell:

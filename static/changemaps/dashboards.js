@@ -58,6 +58,19 @@
     });
   }
 
+  // Side legends take too much of a phone's width: below the chart there.
+  var NARROW = 640;
+
+  function adapt(layout, width) {
+    var legend = layout.legend;
+    if (width >= NARROW || !legend || legend.orientation !== "v") {
+      return layout;
+    }
+    layout.legend = Object.assign({}, legend, { orientation: "h", x: 0, xanchor: "left", y: -0.16, yanchor: "top" });
+    layout.height = (layout.height || 360) + 110;
+    return layout;
+  }
+
   function draw(holder) {
     var source = document.getElementById(holder.dataset.chart);
     if (!source || typeof window.Plotly === "undefined") {
@@ -76,7 +89,8 @@
     // A JS property, not an attribute: a history snapshot's copy of the markup has none.
     holder.rpDrawn = true;
     holder.dataset.rendered = "false";
-    window.Plotly.newPlot(holder, figure.data, figure.layout, CONFIG).then(function () {
+    var layout = adapt(figure.layout, holder.clientWidth);
+    window.Plotly.newPlot(holder, figure.data, layout, CONFIG).then(function () {
       if (!holder.rpWired) {
         wire(holder);
         holder.rpWired = true;
@@ -120,6 +134,14 @@
     });
     document.body.addEventListener("htmx:afterRequest", function (event) {
       busy(event.detail.target, false);
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      // Screen readers hear what the filters changed, not the whole portfolio again.
+      var status = document.getElementById("portfolio-status");
+      var scope = event.detail.target && event.detail.target.querySelector(".rp-scope");
+      if (status && scope) {
+        status.textContent = scope.textContent.replace(/\s+/g, " ").trim();
+      }
     });
     document.body.addEventListener("htmx:configRequest", function (event) {
       // Filters left at "all" stay out of the URL the portfolio pushes to the history.

@@ -7,7 +7,10 @@ from playwright.sync_api import expect
 from contacts.models import BuyingRole, Contact
 from tests.factories import ContactFactory, InfluenceLinkFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 NODE_CENTRE = """name => {
     const cy = document.getElementById("relationship-map").cy;

@@ -52,9 +52,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Two processes (this machine has two cores); a module's tests stay together on one of them.
+# One process: transactional tests (browser, real workers) flush the database after themselves
+# and pytest-django orders them last, which parallel runs would not keep.
 test: lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python -m bench

@@ -13,8 +13,14 @@ class ActionsConfig(AppConfig):
             review_story_events,
         )
         from contacts.selectors import register_story_source
+        from core.services.webhooks import webhook_event_register
 
         register_story_source(acknowledgement_story_events)
         register_story_source(action_story_events)
         register_story_source(review_story_events)
         register_story_source(candidate_story_events)
+        webhook_event_register("action.completed", "An action was marked as done.")
+        webhook_event_register(
+            "acknowledgement.overdue",
+            "A response was not acknowledged within 48 hours (sent with the escalation).",
+        )

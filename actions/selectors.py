@@ -524,3 +524,31 @@ def objective_get_for_user(*, user: User, pk: int) -> PlanObjective:
         ).select_related("plan__account"),
         pk=pk,
     )
+
+
+# --- Webhook payloads -----------------------------------------------------------------------------
+
+
+def action_data(*, action_id: int) -> dict | None:
+    """An action as the API shows it (the `data` of `action.completed`), or None."""
+    from actions.serializers import ActionSerializer  # serializers import the models
+
+    action = (
+        Action.objects.select_related("owner", "created_by")
+        .prefetch_related("updates__author")
+        .filter(pk=action_id)
+        .first()
+    )
+    return dict(ActionSerializer(action).data) if action else None
+
+
+def acknowledgement_data(*, acknowledgement_id: int) -> dict | None:
+    """An acknowledgement as the API shows it (the `data` of `acknowledgement.overdue`)."""
+    from actions.serializers import AcknowledgementSerializer
+
+    acknowledgement = (
+        Acknowledgement.objects.select_related("owner", "acknowledged_by")
+        .filter(pk=acknowledgement_id)
+        .first()
+    )
+    return dict(AcknowledgementSerializer(acknowledgement).data) if acknowledgement else None

@@ -271,7 +271,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ChangeMapCategoryEnum": "changemaps.categories.Category"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeMapCategoryEnum": "changemaps.categories.Category",
+        "AcknowledgementStatusEnum": "actions.models.Acknowledgement.Status",
+        "ActionStatusEnum": "actions.models.Action.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_problem_responses",

@@ -25,6 +25,7 @@ from actions.models import (
     AcknowledgementEmail,
 )
 from actions.services import outbox
+from core.services.webhooks import on_commit_publish
 from pulses.models import Response
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,8 @@ def acknowledgements_sweep(*, now: datetime | None = None) -> list[int]:
     overdue) and the 48-hour escalation as rows that a unique constraint keeps single, and
     then marks as queued, with a conditional UPDATE per email, those that nobody has taken in
     hand for REQUEUE_AFTER (or ever) and those whose sending worker died (claim older than
-    STALE_CLAIM). Only the run whose UPDATE wins returns an id.
+    STALE_CLAIM). Only the run whose UPDATE wins returns an id. Each escalation this run
+    planned publishes the `acknowledgement.overdue` webhook event, once per acknowledgement.
     """
     now = now or timezone.now()
     _backfill(now)
@@ -209,11 +211,13 @@ def acknowledgements_sweep(*, now: datetime | None = None) -> list[int]:
         Acknowledgement.objects.open().filter(received_at__lte=now - REMIND_AFTER, due_at__gt=now),
         now,
     )
-    _plan(
+    escalated = _plan(
         AcknowledgementEmail.Kind.ESCALATION,
         Acknowledgement.objects.open().filter(due_at__lte=now),
         now,
     )
+    for acknowledgement_id in escalated:
+        _publish_overdue(acknowledgement_id)
     return outbox.take_to_queue(AcknowledgementEmail, now)
 
 
@@ -235,13 +239,29 @@ def _backfill(now: datetime) -> None:
             continue  # another sweeper or the hook got there first
 
 
-def _plan(kind: str, acknowledgements, now: datetime) -> None:
+def _plan(kind: str, acknowledgements, now: datetime) -> list[int]:
+    """Create the `kind` emails not yet planned; returns the acknowledgements this run planned
+    (a row stamped with this run's `now`: a concurrent sweeper's rows carry its own)."""
     has_it = AcknowledgementEmail.objects.filter(acknowledgement=OuterRef("pk"), kind=kind)
     ids = list(acknowledgements.filter(~Exists(has_it)).values_list("pk", flat=True)[:1000])
     AcknowledgementEmail.objects.bulk_create(
         [AcknowledgementEmail(acknowledgement_id=pk, kind=kind, created_at=now) for pk in ids],
         ignore_conflicts=True,
     )
+    return list(
+        AcknowledgementEmail.objects.filter(
+            acknowledgement_id__in=ids, kind=kind, created_at=now
+        ).values_list("acknowledgement_id", flat=True)
+    )
+
+
+def _publish_overdue(acknowledgement_id: int) -> None:
+    def data():
+        from actions.selectors import acknowledgement_data  # selectors reach the serializers
+
+        return acknowledgement_data(acknowledgement_id=acknowledgement_id)
+
+    on_commit_publish("acknowledgement.overdue", data)
 
 
 def queue_email(email_id: int) -> None:

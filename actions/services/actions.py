@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from accounts.models import Account, User
 from actions.models import BEFORE_THE_FIRST_PULSE, Action, ActionUpdate
 from actions.selectors import pulse_cycle_start
+from core.services.webhooks import on_commit_publish
 
 EDITABLE = (
     "title",
@@ -81,7 +82,8 @@ def _save(action: Action) -> None:
 def action_create(*, account: Account, by: User, fields: dict) -> Action:
     """Create an action on `account` (fields: EDITABLE and SOURCES), logged as created.
 
-    Its cycle is the account's current pulse cycle. A focus action is refused with a
+    Its cycle is the account's current pulse cycle. Created "done", it publishes the
+    `action.completed` webhook event once committed. A focus action is refused with a
     ValidationError on `is_focus` naming the action that holds the focus of this cycle. The
     sources must belong to the account (ValidationError). The caller checks that `by` may.
     """
@@ -104,6 +106,8 @@ def action_create(*, account: Account, by: User, fields: dict) -> Action:
         f" as the focus {_cycle_label(action.cycle_start)}" if action.is_focus else ""
     )
     ActionUpdate.objects.create(action=action, author=by, text=note, status=action.status)
+    if action.status == Action.Status.DONE:
+        _publish_completed(action)
     return action
 
 
@@ -143,6 +147,7 @@ def _describe(name: str, old, new) -> str:
 def action_update(*, action: Action, by: User, fields: dict, note: str = "") -> Action:
     """Change an action (fields: EDITABLE) and log each change, with `note` when given.
 
+    Moving it to "done" publishes the `action.completed` webhook event once committed.
     Marking it the focus moves it into the account's current cycle, refused with a
     ValidationError while another action holds that cycle's focus. Moving it away from
     "done" clears `done_at` and its "you said, we did", which may only be written once it is
@@ -153,6 +158,7 @@ def action_update(*, action: Action, by: User, fields: dict, note: str = "") -> 
         raise ValueError(f"Not an action field: {sorted(unknown)}")
     before = Action.objects.select_for_update().get(pk=action.pk)
     lines = []
+    completed = fields.get("status") == Action.Status.DONE and before.status != Action.Status.DONE
     for name in ("title", "description", "owner", "due_on", "priority"):
         if name in fields and fields[name] != getattr(before, name):
             lines.append(_describe(name, getattr(before, name), fields[name]))
@@ -184,4 +190,22 @@ def action_update(*, action: Action, by: User, fields: dict, note: str = "") -> 
         status=action.status if "status" in fields and fields["status"] != before.status else "",
         at=timezone.now(),
     )
+    if completed:
+        _publish_completed(action)
     return action
+
+
+def action_delete(*, action: Action) -> None:
+    """Delete an action and its log. The caller checks that the user may."""
+    action.delete()
+
+
+def _publish_completed(action: Action) -> None:
+    action_id = action.pk
+
+    def data():
+        from actions.selectors import action_data  # selectors reach the API serializers
+
+        return action_data(action_id=action_id)
+
+    on_commit_publish("action.completed", data)

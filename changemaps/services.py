@@ -24,7 +24,9 @@ from django.utils import timezone
 from changemaps import rules
 from changemaps.models import ChangeMapState, ContactSnapshot, GroupSnapshot
 from changemaps.selectors import changemap_inputs
+from core.models import WebhookEndpoint
 from core.queueing import publish
+from core.services.webhooks import on_commit_publish
 from pulses.models import Wave
 
 BATCH = 2_000
@@ -75,6 +77,45 @@ def _group_snapshots(groups: pd.DataFrame) -> Iterable[GroupSnapshot]:
         yield GroupSnapshot(**dict(zip(columns, values, strict=True)))
 
 
+CATEGORY_CHANGED = "changemap.category_changed"
+
+
+def _latest_wave_id(wave_ids: list[int]) -> int | None:
+    latest = Wave.objects.filter(pk__in=wave_ids).order_by("-opens_on", "-pk").first()
+    return latest.pk if latest else None
+
+
+def _announce_category_changes(
+    contacts: pd.DataFrame, *, wave_id: int | None, stored: dict
+) -> None:
+    """Publish `changemap.category_changed` for each person of the latest wave whose category
+    differs from what was stored for that wave before this compute (or, the first time the wave
+    is computed, from their category at the previous wave). Recomputing unchanged data
+    announces nothing, so an event means a real change."""
+    listening = WebhookEndpoint.objects.filter(is_active=True)
+    if not any(endpoint.receives(CATEGORY_CHANGED) for endpoint in listening):
+        return  # a new wave can move hundreds of people: no work when nobody listens
+    rows = contacts[contacts["wave_id"] == wave_id]
+    for contact_id, account_id, category, previous, reason in zip(
+        rows["contact_id"], rows["account_id"], rows["category"], rows["previous_category"],
+        rows["reason"], strict=True,
+    ):  # fmt: skip
+        # Compared with what was stored for this wave, or (first compute of the wave) with their
+        # category at the previous wave; "" or NaN there means they were not on the map yet.
+        before = stored.get(int(contact_id)) if stored else previous
+        if not isinstance(before, str) or not before or before == category:
+            continue
+        data = {
+            "contact_id": int(contact_id),
+            "account_id": int(account_id),
+            "wave_id": int(wave_id),
+            "category": category,
+            "previous_category": before,
+            "reason": reason,
+        }
+        on_commit_publish(CATEGORY_CHANGED, lambda data=data: data)
+
+
 def changemaps_compute(
     *, waves: str | Iterable[Wave | int] | None = None, now: datetime | None = None
 ) -> ComputeResult:
@@ -99,6 +140,10 @@ def changemaps_compute(
         if waves != "all":
             locked = locked.filter(pk__in=computed)
         list(locked.values_list("pk", flat=True))
+        latest = _latest_wave_id(computed)
+        stored = dict(
+            ContactSnapshot.objects.filter(wave_id=latest).values_list("contact_id", "category")
+        )
         if waves == "all":
             ContactSnapshot.objects.all().delete()
             GroupSnapshot.objects.all().delete()
@@ -107,6 +152,8 @@ def changemaps_compute(
             GroupSnapshot.objects.filter(wave_id__in=computed).delete()
         _insert_contact_snapshots(result.contacts)
         GroupSnapshot.objects.bulk_create(_group_snapshots(result.groups), batch_size=BATCH)
+        if waves != "all":  # rebuilding history announces nothing
+            _announce_category_changes(result.contacts, wave_id=latest, stored=stored)
     return ComputeResult(
         wave_ids=computed,
         contacts=len(result.contacts),

@@ -32,7 +32,6 @@ import re
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,15 @@ from django.utils import timezone
 from accounts.models import Account, User
 from changemaps.services import changemaps_mark_dirty
 from contacts.models import BuyingRole, Contact
-from core.imports import ImportFileError, RowError, RowErrors, normal_text, read_rows
+from core.imports import (
+    Action,
+    ImportFileError,
+    PlanSummary,
+    RowError,
+    RowErrors,
+    normal_text,
+    read_rows,
+)
 from core.spreadsheets import frame_from_records
 
 # The columns of an import and of an export, in export order, and their names in messages.
@@ -137,12 +144,6 @@ class FieldChange:
     new: str
 
 
-class Action(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-
-
 @dataclass
 class RowPlan:
     """What the import does with one row."""
@@ -166,7 +167,7 @@ class RowPlan:
 
 
 @dataclass
-class ImportPlan:
+class ImportPlan(PlanSummary):
     """The outcome of `validate`: the errors, or what every row would do."""
 
     filename: str
@@ -176,25 +177,6 @@ class ImportPlan:
     # Everyone already in the accounts involved, to resolve reports-to links when writing.
     existing: dict[Key, Contact] = field(default_factory=dict)
     written: bool = False
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.errors
-
-    def _count(self, action: Action) -> int:
-        return sum(1 for row in self.rows if row.action is action)
-
-    @property
-    def created(self) -> int:
-        return self._count(Action.CREATE)
-
-    @property
-    def updated(self) -> int:
-        return self._count(Action.UPDATE)
-
-    @property
-    def unchanged(self) -> int:
-        return self._count(Action.UNCHANGED)
 
     @property
     def changed_rows(self) -> list[RowPlan]:

@@ -10,6 +10,7 @@ a time, so a person sees every problem in one go.
 import io
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pandas as pd
 
@@ -147,3 +148,37 @@ def read_rows(
     if len(frame.columns):
         frame = frame[(frame != "").any(axis=1)]
     return frame, ignored
+
+
+class Action(StrEnum):
+    """What an import does with one row."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+class PlanSummary:
+    """Counts shared by import plans: a plan has `rows` (each with an `action`) and `errors`."""
+
+    rows: list
+    errors: list
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def _count(self, action: Action) -> int:
+        return sum(1 for row in self.rows if row.action is action)
+
+    @property
+    def created(self) -> int:
+        return self._count(Action.CREATE)
+
+    @property
+    def updated(self) -> int:
+        return self._count(Action.UPDATE)
+
+    @property
+    def unchanged(self) -> int:
+        return self._count(Action.UNCHANGED)

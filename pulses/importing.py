@@ -27,7 +27,6 @@ and time). A row is one contact's response in one wave:
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from enum import StrEnum
 
 import pandas as pd
 from django.core.exceptions import ValidationError
@@ -38,7 +37,15 @@ from django.utils import timezone
 from accounts.models import Account, User
 from contacts.importing import importable_accounts
 from contacts.models import Contact
-from core.imports import ImportFileError, RowError, RowErrors, normal_text, read_rows
+from core.imports import (
+    Action,
+    ImportFileError,
+    PlanSummary,
+    RowError,
+    RowErrors,
+    normal_text,
+    read_rows,
+)
 from pulses.models import (
     MAX_ANSWER_LENGTH,
     Question,
@@ -110,12 +117,6 @@ HEADER_ALIASES = {
 }
 
 
-class Action(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-
-
 @dataclass
 class WavePlan:
     """A wave the rows go into: an existing historic wave, or one to create."""
@@ -146,32 +147,13 @@ class RowPlan:
 
 
 @dataclass
-class ImportPlan:
+class ImportPlan(PlanSummary):
     filename: str
     rows: list[RowPlan] = field(default_factory=list)
     waves: list[WavePlan] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     written: bool = False
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.errors
-
-    def _count(self, action: Action) -> int:
-        return sum(1 for row in self.rows if row.action is action)
-
-    @property
-    def created(self) -> int:
-        return self._count(Action.CREATE)
-
-    @property
-    def updated(self) -> int:
-        return self._count(Action.UPDATE)
-
-    @property
-    def unchanged(self) -> int:
-        return self._count(Action.UNCHANGED)
 
     @property
     def new_waves(self) -> list[WavePlan]:

@@ -348,6 +348,12 @@ LOGGING = {
 RAPPORT_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 RAPPORT_DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - the documented demo login, seed_demo only
 
+# --- Reports ------------------------------------------------------------------------------------
+# Generated PDFs live outside MEDIA_ROOT: they only leave through the audited download view.
+RAPPORT_REPORTS_DIR = env.str("REPORTS_DIR", default=str(VAR_DIR / "reports"))
+# How long a quote-approval link works; the account team can send a fresh one.
+RAPPORT_QUOTE_LINK_DAYS = env.int("QUOTE_LINK_DAYS", default=14)
+
 # The beat schedule lives here, in code; django-celery-beat's database scheduler syncs it so
 # operators can pause entries from the admin without a deploy. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("pulses.urls")),
     path("", include("actions.urls")),
     path("", include("changemaps.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     # The REST API (every app's api.py), its OpenAPI schema and interactive docs (no CDN).
     path("api/v1/", include("core.api.urls")),

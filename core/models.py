@@ -112,3 +112,64 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} #{self.number}: {self.status_code or self.error}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit log is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who viewed, exported, downloaded or changed what: append-only.
+
+    Rows are only ever inserted (`audit_record`); the model refuses updates and deletes so a
+    mistaken admin action or a bulk call cannot rewrite history. `target` is a readable
+    description kept even after the object is gone or anonymised.
+    """
+
+    class Verb(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        EXPORTED = "exported", "Exported"
+        DOWNLOADED = "downloaded", "Downloaded"
+        REQUESTED = "requested", "Requested"
+        CHANGED = "changed", "Changed"
+        ERASED = "erased", "Erased"
+        SIGNED_IN = "signed_in", "Signed in"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor_label = models.CharField(
+        max_length=254, blank=True, help_text="The actor's email, kept if the user is deleted."
+    )
+    verb = models.CharField(max_length=20, choices=Verb)
+    target_type = models.CharField(max_length=60, help_text="e.g. contact, report, export.")
+    target_id = models.CharField(max_length=64, blank=True)
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"{self.actor_label or 'system'} {self.verb} {self.target_type} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit log is append-only.")

@@ -1,0 +1,110 @@
+"""Charts for PDFs: the dashboards' own plotly figures, exported to SVG by kaleido.
+
+The figures come from `changemaps.charts` (the same builders the dashboards draw in the
+browser), so a report and a dashboard never disagree on colours or numbers. Kaleido drives a
+headless Chromium; starting one costs seconds, so each process keeps a single export server
+warm and every chart after the first takes a fraction of a second. Where no Chromium is
+installed the report still renders, with each chart's table alternative in its place
+(`figure_svg` answers None and logs why, once).
+"""
+
+import atexit
+import copy
+import logging
+import os
+import shutil
+import threading
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_state = {"started": False, "unavailable": ""}
+
+# Printed charts: no hover, no mode bar, the report's typeface, white paper.
+PRINT_LAYOUT = {
+    "font": {"family": "Inter, 'DejaVu Sans', sans-serif"},
+    "hovermode": False,
+    "paper_bgcolor": "#ffffff",
+    "plot_bgcolor": "#ffffff",
+}
+
+
+def chromium_path() -> str | None:
+    """The browser kaleido should drive: RAPPORT_CHROMIUM, BROWSER_PATH, or one on PATH."""
+    for candidate in (
+        settings.RAPPORT_CHROMIUM,
+        os.environ.get("BROWSER_PATH", ""),
+        shutil.which("chromium") or "",
+        shutil.which("chromium-browser") or "",
+        shutil.which("google-chrome") or "",
+    ):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def _start_server() -> bool:
+    """Start this process's export server once; False (and why, logged once) if it cannot."""
+    if _state["started"]:
+        return True
+    if _state["unavailable"]:
+        return False
+    browser = chromium_path()
+    if browser is None:
+        _state["unavailable"] = "no Chromium found (install Debian's chromium or set CHROMIUM)"
+        logger.warning("PDF charts fall back to tables: %s", _state["unavailable"])
+        return False
+    os.environ["BROWSER_PATH"] = browser
+    try:
+        import kaleido
+
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as error:  # a browser that will not start: tables instead, say why
+        _state["unavailable"] = f"kaleido could not start {browser}: {error}"
+        logger.warning("PDF charts fall back to tables: %s", _state["unavailable"])
+        return False
+    _state["started"] = True
+    atexit.register(stop_server)
+    return True
+
+
+def stop_server() -> None:
+    with _lock:
+        if _state["started"]:
+            import kaleido
+
+            kaleido.stop_sync_server(silence_warnings=True)
+            _state["started"] = False
+
+
+def print_figure(figure: dict) -> dict:
+    """A copy of a dashboard figure set up for paper."""
+    printed = copy.deepcopy(figure)
+    layout = printed.setdefault("layout", {})
+    for key, value in PRINT_LAYOUT.items():
+        if isinstance(value, dict):
+            layout[key] = {**layout.get(key, {}), **value}
+        else:
+            layout[key] = value
+    layout.pop("updatemenus", None)
+    return printed
+
+
+def figure_svg(figure: dict, *, width: int, height: int) -> str | None:
+    """The figure as an SVG document, or None when no browser is available."""
+    with _lock:
+        if not _start_server():
+            return None
+        import kaleido
+
+        try:
+            image = kaleido.calc_fig_sync(
+                print_figure(figure),
+                opts={"format": "svg", "width": width, "height": height},
+            )
+        except Exception:
+            logger.exception("A chart could not be exported; the report shows its table")
+            return None
+    return image.decode() if isinstance(image, bytes) else image

@@ -1,0 +1,15 @@
+"""Report tasks: thin interfaces to reports.services.jobs."""
+
+from celery import shared_task
+
+from reports.services import jobs
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=11 * 60)
+def generate_report(job_id: int):
+    jobs.report_job_generate(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_report_jobs():
+    jobs.report_jobs_sweep()

@@ -33,7 +33,11 @@ class ETagMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code == status.HTTP_200_OK:
+        if (
+            request.method in ("GET", "HEAD")
+            and response.status_code == status.HTTP_200_OK
+            and hasattr(response, "data")  # files (a report's PDF) are streamed as they are
+        ):
             etag = etag_for(response.data)
             if if_none_match(request, etag):
                 not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)

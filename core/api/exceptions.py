@@ -20,6 +20,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    409: "Conflict",
     412: "Precondition failed",
     415: "Unsupported media type",
     429: "Too many requests",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from actions import exports
 from actions.views import actions, candidates, inbox, plans, sla
 
 app_name = "actions"
@@ -26,4 +27,11 @@ urlpatterns = [
     path("accounts/<int:account_pk>/plan/", plans.account_plan, name="plan"),
     path("plans/<int:pk>/objectives/", plans.add_objective, name="add_objective"),
     path("objectives/<int:pk>/progress/", plans.update_progress, name="objective_progress"),
+    # Actions as CSV or XLSX (actions/exports.py): one account's, or all the user may see.
+    path(
+        "accounts/<int:account_pk>/actions/export/",
+        exports.export_account_actions,
+        name="export_account",
+    ),
+    path("actions/export/", exports.export_actions, name="export"),
 ]

@@ -2,16 +2,25 @@
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
-from contacts import services
+from contacts import privacy, services
 from contacts.models import Contact, InfluenceLink
 from contacts.serializers import ContactSerializer, InfluenceLinkSerializer
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.permissions import CanContribute
 from core.api.routers import router
+from core.api.serializers import StrictFieldsMixin
 from core.api.viewsets import ReadCreateUpdateViewSet, ReadCreateViewSet
 
 
@@ -103,6 +112,27 @@ CONTACT_CREATE_EXAMPLE = OpenApiExample(
 )
 
 
+class EraseSerializer(StrictFieldsMixin, serializers.Serializer):
+    keep_scores = serializers.BooleanField(
+        help_text="true: their scores stay, anonymous, for trends and aggregates; false: their "
+        "scores, ratings and choices are deleted too and the change maps recomputed."
+    )
+
+
+class ErasureSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(source="contact_id", help_text="The person's id (kept).")
+    erased_at = serializers.DateTimeField(help_text="When their data was first erased.")
+    keep_scores = serializers.BooleanField()
+    already_erased = serializers.BooleanField(
+        help_text="true when nothing was left to erase (a repeated request): nothing changed "
+        "and nothing was added to the audit log."
+    )
+    changes = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rows changed per kind (answers, history, webhook_deliveries, …).",
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="People of the accounts you may see", examples=[CONTACT_EXAMPLE]),
     retrieve=extend_schema(summary="One person", examples=[CONTACT_EXAMPLE]),
@@ -152,6 +182,48 @@ class ContactViewSet(ReadCreateUpdateViewSet):
             contact=serializer.instance, fields=fields, roles=roles, actor=self.request.user
         )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(
+        summary="Everything held on one person (subject access), as JSON; audited",
+        description="Their profile and its history, relationships, links, log entries that "
+        "mention them, invitations, responses in their own words, acknowledgements, actions, "
+        "reviews, candidacies, quotes, summaries and change-map snapshots. Anyone who may see "
+        "the person may export it; each export is recorded in the audit log.",
+        filters=False,
+        responses={200: OpenApiResponse(response=privacy.SUBJECT_ACCESS_SCHEMA)},
+    )
+    @action(detail=True, methods=["get"], url_path="subject-access")
+    def subject_access(self, request, pk=None):
+        contact = self.get_object()
+        data = privacy.contact_subject_access_export(
+            contact=contact, actor=request.user, via="api", request=request
+        )
+        return Response(data)
+
+    @extend_schema(
+        summary="Erase a person's personal data (administrators)",
+        description="Anonymises the person everywhere (see docs/privacy.md); their links stop "
+        "working and nothing more is sent to them. Repeating it changes nothing "
+        "(`already_erased`). Others who may see the person get 403.",
+        filters=False,
+        request=EraseSerializer,
+        responses={200: ErasureSerializer},
+    )
+    # Administrators only (checked below, after visibility): not the account team's write rule.
+    @action(detail=True, methods=["post"], url_path="erase", permission_classes=[IsAuthenticated])
+    def erase(self, request, pk=None):
+        contact = self.get_object()
+        if not request.user.is_administrator:
+            raise PermissionDenied("Only administrators erase personal data.")
+        body = EraseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        erasure = privacy.contact_erase(
+            contact=contact,
+            actor=request.user,
+            keep_scores=body.validated_data["keep_scores"],
+            request=request,
+        )
+        return Response(ErasureSerializer(erasure).data)
 
 
 class InfluenceLinkFilter(UpdatedSinceFilterSet):

@@ -131,10 +131,18 @@ class Contact(models.Model):
     log_mentions = models.ManyToManyField(
         AccountLogEntry, blank=True, related_name="mentioned_contacts"
     )
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When their personal data was erased (contacts.privacy.contact_erase).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[buying_roles], excluded_fields=["updated_at"])
+    # erased_at: the erasure itself is one history entry ("Personal data erased"), with its reason.
+    history = HistoricalRecords(
+        m2m_fields=[buying_roles], excluded_fields=["updated_at", "erased_at"]
+    )
     objects = ContactQuerySet.as_manager()
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import people, relationship_map, transfer
+from contacts.views import people, privacy, relationship_map, transfer
 
 app_name = "contacts"
 urlpatterns = [
@@ -33,4 +33,7 @@ urlpatterns = [
     # Relationship map (contacts/views/relationship_map.py).
     path("accounts/<int:account_pk>/people/map/", relationship_map.map_page, name="map"),
     path("accounts/<int:account_pk>/people/map.json", relationship_map.map_data, name="map_data"),
+    # Privacy (contacts/views/privacy.py): their data as JSON, erasure (administrators).
+    path("contacts/<int:pk>/personal-data.json", privacy.personal_data, name="personal_data"),
+    path("contacts/<int:pk>/erase/", privacy.erase, name="erase"),
 ]

@@ -11,7 +11,9 @@ class RedactLinkTokens(logging.Filter):
     response, and runserver logs every request line.
     """
 
-    TOKEN_PATH = re.compile(r"(/p/)[^/\s?\"']+")
+    # /p/<token>/: pulse survey and unsubscribe links; /q/<token>/: quote approval links;
+    # /reset/<uid>/<token>/: Django's emailed password-reset links.
+    TOKEN_PATH = re.compile(r"(/[pq]/|/reset/[^/\s?\"']+/)[^/\s?\"']+")
 
     def filter(self, record):
         message = record.getMessage()

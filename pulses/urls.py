@@ -1,5 +1,6 @@
 from django.urls import path
 
+from pulses import exports
 from pulses.views import recording, status, survey
 
 app_name = "pulses"
@@ -11,4 +12,11 @@ urlpatterns = [
     path("contacts/<int:pk>/responses/new/", recording.record_response, name="record"),
     # Account pulse status and responses (pulses/views/status.py).
     path("accounts/<int:account_pk>/pulses/", status.account_pulses, name="account"),
+    # Responses as CSV or XLSX (pulses/exports.py): one account's, or all the user may see.
+    path(
+        "accounts/<int:account_pk>/pulses/export/",
+        exports.export_account_responses,
+        name="export_account",
+    ),
+    path("responses/export/", exports.export_responses, name="export"),
 ]

@@ -13,13 +13,16 @@ import copy
 import logging
 import os
 import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
+TABS = 3
 _state = {"started": False, "unavailable": ""}
 
 # Printed charts: no hover, no mode bar, the report's typeface, white paper.
@@ -60,7 +63,8 @@ def _start_server() -> bool:
     try:
         import kaleido
 
-        kaleido.start_sync_server(silence_warnings=True)
+        # A few tabs in the one browser: a report's charts are drawn side by side.
+        kaleido.start_sync_server(n=TABS, silence_warnings=True)
     except Exception as error:  # a browser that will not start: tables instead, say why
         _state["unavailable"] = f"kaleido could not start {browser}: {error}"
         logger.warning("PDF charts fall back to tables: %s", _state["unavailable"])
@@ -75,8 +79,13 @@ def stop_server() -> None:
         if _state["started"]:
             import kaleido
 
-            kaleido.stop_sync_server(silence_warnings=True)
             _state["started"] = False
+            try:
+                kaleido.stop_sync_server(silence_warnings=True)
+            except RuntimeError:
+                # Too late at interpreter shutdown to stop it politely; its browser exits
+                # with its pipe closed.
+                pass
 
 
 def print_figure(figure: dict) -> dict:
@@ -92,19 +101,32 @@ def print_figure(figure: dict) -> dict:
     return printed
 
 
-def figure_svg(figure: dict, *, width: int, height: int) -> str | None:
-    """The figure as an SVG document, or None when no browser is available."""
+def figures_svg(charts: list[tuple[dict, int, int]]) -> list[str | None]:
+    """Each (figure, width, height) as an SVG document, drawn in parallel tabs; None for a
+    chart that could not be drawn (no browser, or an export error: logged)."""
+    if not charts:
+        return []
     with _lock:
         if not _start_server():
-            return None
+            return [None] * len(charts)
         import kaleido
 
-        try:
-            image = kaleido.calc_fig_sync(
-                print_figure(figure),
-                opts={"format": "svg", "width": width, "height": height},
-            )
-        except Exception:
-            logger.exception("A chart could not be exported; the report shows its table")
-            return None
-    return image.decode() if isinstance(image, bytes) else image
+        with tempfile.TemporaryDirectory(prefix="rapport-charts-") as folder:
+            paths = [Path(folder) / f"chart-{number}.svg" for number in range(len(charts))]
+            jobs = [
+                {
+                    "fig": print_figure(figure),
+                    "path": str(path),
+                    "opts": {"format": "svg", "width": width, "height": height},
+                }
+                for (figure, width, height), path in zip(charts, paths, strict=True)
+            ]
+            errors = kaleido.write_fig_from_object_sync(jobs)
+            for error in errors or ():
+                logger.error("A chart could not be exported; the report shows its table: %s", error)
+            return [path.read_text() if path.exists() else None for path in paths]
+
+
+def figure_svg(figure: dict, *, width: int, height: int) -> str | None:
+    """One figure as an SVG document, or None when it cannot be drawn."""
+    return figures_svg([(figure, width, height)])[0]

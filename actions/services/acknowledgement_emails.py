@@ -48,6 +48,8 @@ def skip_reason(email: AcknowledgementEmail) -> str:
         return "Nobody to remind: the escalation follows at 48 hours."
     if email.kind in (Kind.RECEIPT, Kind.REPLY) and not acknowledgement.contact.email:
         return "No email address."
+    if email.kind in (Kind.RECEIPT, Kind.REPLY) and acknowledgement.contact.erased_at:
+        return "Their personal data was erased."
     return ""
 
 

@@ -153,17 +153,18 @@ def report_content(job: ReportJob) -> ReportContent:
     )
 
 
-def report_render(content: ReportContent, *, on_chart=None) -> tuple[bytes, int]:
+def report_render(content: ReportContent, *, on_progress=None) -> tuple[bytes, int]:
     """Draw the charts, lay out the pages, return the PDF and its page count."""
     svgs = {}
-    for number, printed in enumerate(content.charts, start=1):
-        printed.svg = charts.figure_svg(
-            printed.chart.figure, width=printed.width, height=printed.height
-        )
-        if printed.svg:
-            svgs[printed.resource] = printed.svg
-        if on_chart:
-            on_chart(number, len(content.charts))
+    drawn = charts.figures_svg(
+        [(printed.chart.figure, printed.width, printed.height) for printed in content.charts]
+    )
+    for printed, svg in zip(content.charts, drawn, strict=True):
+        printed.svg = svg
+        if svg:
+            svgs[printed.resource] = svg
+    if on_progress:
+        on_progress(55, "Laying out the pages")
     template = TEMPLATES[content.kind]
     html = report_html(
         template, {"report": content, "board": content.dashboard, "categories": CATEGORIES}
@@ -190,12 +191,10 @@ def report_job_generate(*, job_id: int) -> bool:
     try:
         _progress(job, 5, "Reading the change map and the quotes")
         content = report_content(job)
-        _progress(job, 20, "Drawing the charts")
-
-        def chart_done(number, total):
-            _progress(job, 20 + int(50 * number / max(total, 1)), f"Drew chart {number} of {total}")
-
-        pdf, pages = report_render(content, on_chart=chart_done)
+        _progress(job, 20, f"Drawing {len(content.charts)} charts")
+        pdf, pages = report_render(
+            content, on_progress=lambda pct, stage: _progress(job, pct, stage)
+        )
         _progress(job, 90, "Saving the PDF")
         old = job.file.name if job.file else ""
         job.file.save(job.filename, ContentFile(pdf), save=False)

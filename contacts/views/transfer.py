@@ -17,6 +17,8 @@ from accounts.selectors import account_get_for_user
 from contacts import importing
 from contacts.forms import ContactImportForm
 from core import spreadsheets, uploads
+from core.models import AuditEvent
+from core.services.audit import audit_record
 
 SESSION_KEY = "contacts_import"
 UPLOAD_PURPOSE = "imports"
@@ -107,10 +109,23 @@ def import_confirm(request, account_pk):
     return redirect("contacts:people", account_pk=account.pk)
 
 
+def _audit_export(request, account: Account, frame, fmt: str) -> None:
+    audit_record(
+        actor=request.user,
+        verb=AuditEvent.Verb.EXPORTED,
+        target_type="export",
+        target_id=account.pk,
+        target=f"People of {account.name}",
+        detail={"export": "people", "format": fmt, "rows": len(frame)},
+        request=request,
+    )
+
+
 @login_required
 def export_people_csv(request, account_pk):
     account = account_get_for_user(user=request.user, pk=account_pk)
     frame = importing.contacts_export_frame(account=account)
+    _audit_export(request, account, frame, "csv")
     return spreadsheets.csv_response(frame, filename=f"{slugify(account.name)}-people.csv")
 
 
@@ -118,6 +133,7 @@ def export_people_csv(request, account_pk):
 def export_people_xlsx(request, account_pk):
     account = account_get_for_user(user=request.user, pk=account_pk)
     frame = importing.contacts_export_frame(account=account)
+    _audit_export(request, account, frame, "xlsx")
     return spreadsheets.xlsx_response(
         frame, filename=f"{slugify(account.name)}-people.xlsx", sheet_name="People"
     )

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from contacts.importing import COLUMNS, import_contacts
 from contacts.models import Contact
+from core.models import AuditEvent
 from core.spreadsheets import (
     FORMULA_TRIGGERS,
     neutralise_formula,
@@ -137,6 +138,10 @@ def test_outsider_gets_404_for_exports(client_for, outsider, people, kind):
 def test_executive_who_may_see_the_account_may_export_it(client_for, executive, people, kind):
     response = client_for(executive).get(reverse(f"contacts:export_{kind}", args=[people.pk]))
     assert response.status_code == 200
+    [event] = AuditEvent.objects.filter(verb=AuditEvent.Verb.EXPORTED)
+    assert event.actor == executive
+    assert event.detail["format"] == kind
+    assert event.detail["rows"] == people.contacts.count()
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 
+from accounts import services
 from accounts.models import Account, AccountLogEntry, AccountMembership, Segment, Territory, User
 
 
@@ -34,6 +35,20 @@ class UserAdmin(BaseUserAdmin):
         ("Access", {"fields": ("role", "is_active")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        previous = User.objects.filter(pk=obj.pk).values("role", "is_active").first()
+        super().save_model(request, obj, form, change)
+        if previous is not None:
+            # Role changes are audited; deactivating someone ends their sessions and tokens.
+            services.user_access_change_record(
+                user=obj,
+                previous_role=previous["role"],
+                previous_active=previous["is_active"],
+                actor=request.user,
+                request=request,
+            )
+
     add_fieldsets = (
         (
             None,
@@ -65,6 +80,14 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ("name", "industry")
     autocomplete_fields = ("owner", "parent")
     inlines = [AccountMembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        previous_owner = Account.objects.filter(pk=obj.pk).values_list("owner", flat=True).first()
+        super().save_model(request, obj, form, change)
+        if previous_owner is not None and previous_owner != obj.owner_id:
+            services.account_owner_change_record(
+                account=obj, previous_owner_id=previous_owner, actor=request.user, request=request
+            )
 
 
 @admin.register(AccountLogEntry)

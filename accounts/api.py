@@ -115,7 +115,13 @@ class AccountViewSet(ReadCreateUpdateViewSet):
     def perform_update(self, serializer):
         fields = dict(serializer.validated_data)
         team = fields.pop("team_ids", None)
-        services.account_update(account=serializer.instance, fields=fields, team=team)
+        services.account_update(
+            account=serializer.instance,
+            fields=fields,
+            team=team,
+            actor=self.request.user,
+            request=self.request,
+        )
         # The prefetched team is stale after a change of team.
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
@@ -165,6 +171,11 @@ class AccountLogViewSet(ReadCreateViewSet):
             .prefetch_related("mentioned_contacts")
             .order_by("-occurred_on", "-created_at", "-pk")
         )
+
+    def create(self, request, *args, **kwargs):
+        # The account is in the URL: refuse who may not add to its log before judging the body.
+        self.check_object_permissions(request, self.get_account())
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         account = self.get_account()

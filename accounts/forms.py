@@ -43,10 +43,11 @@ class AccountForm(forms.ModelForm):
 
     field_order = [*Meta.fields[:8], "team"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(is_active=True)
-        parents = Account.objects.order_by("name")
+        # Only accounts the editor may see: the choices would otherwise list every account.
+        parents = Account.objects.visible_to(user).order_by("name")
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
             self.fields["team"].initial = list(self.instance.team.all())

@@ -50,7 +50,7 @@ def account_detail(request, pk):
 def account_create(request):
     if not request.user.is_administrator:
         raise PermissionDenied
-    form = AccountForm(request.POST or None)
+    form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "team"}
         account = services.account_create(fields=fields, team=form.cleaned_data["team"])
@@ -64,10 +64,16 @@ def account_edit(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     if not account.can_edit(request.user):
         raise PermissionDenied
-    form = AccountForm(request.POST or None, instance=account)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "team"}
-        services.account_update(account=account, fields=fields, team=form.cleaned_data["team"])
+        services.account_update(
+            account=account,
+            fields=fields,
+            team=form.cleaned_data["team"],
+            actor=request.user,
+            request=request,
+        )
         messages.success(request, "Changes saved.")
         return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": account})

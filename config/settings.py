@@ -52,6 +52,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "allauth.usersessions",
     "simple_history",
     "core",
     "accounts",
@@ -70,6 +76,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Idle and absolute session timeouts, then "set up two-factor first" for the roles that must.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -124,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # django-allauth: email + password for local accounts, and the OIDC provider below.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -137,15 +148,73 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
-# Failed-login lockout: five failures for one username from one address lock that pair out.
+# Failed-login lockout: five failures for one email from one address lock that pair out. Axes is
+# the one lockout policy (allauth's own "login_failed" limit is switched off below).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_FORM_FIELD = "login"
+# allauth passes the address as `email`; lower-cased so "Maya@…" and "maya@…" share a counter.
+AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
+
+# django-allauth. Users are created by administrators (roles come from them), so nobody signs
+# up; local accounts log in with email and password, optionally with TOTP.
+ACCOUNT_ADAPTER = "accounts.auth.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.auth.SocialAccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+# Sessions last SESSION_COOKIE_AGE; the idle and absolute timeouts below end them sooner.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+# allauth's rate limits count per client address: trust as many proxies as axes does.
+ALLAUTH_TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT or 0
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Rapport")
+# Roles that must set up TOTP before using the app (accounts.middleware.MfaRequiredMiddleware),
+# e.g. "admin,executive". Applies to password logins; SSO users get their second factor from
+# the identity provider.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[])
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # our adapter connects by verified email itself
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# OpenID Connect single sign-on, from the environment; without OIDC_SERVER_URL there is no SSO
+# button. The provider's discovery document lives at <OIDC_SERVER_URL>/.well-known/openid-configuration.
+OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="")
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+if OIDC_SERVER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": env.str("OIDC_PROVIDER_ID", default="sso"),
+            "name": env.str("OIDC_NAME", default="Single sign-on"),
+            "client_id": env.str("OIDC_CLIENT_ID"),
+            "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+            "settings": {
+                "server_url": OIDC_SERVER_URL,
+                "token_auth_method": env.str(
+                    "OIDC_TOKEN_AUTH_METHOD", default="client_secret_post"
+                ),
+                "oauth_pkce_enabled": True,
+            },
+        }
+    )
+
+# Sessions: a new key at every login (Django), and signed out after SESSION_IDLE_TIMEOUT seconds
+# without a request or SESSION_ABSOLUTE_TIMEOUT seconds after logging in, whichever is first.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -194,7 +263,8 @@ EMAIL_TIMEOUT = 20
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # A miss, not a 500, while Redis is away (core/cache.py).
+        "default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -228,7 +298,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, riding out database outages (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:ResilientDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST framework -----------------------------------------------------------------------------
@@ -320,6 +391,9 @@ if not DEBUG:
 # Rate limits (survey links) count per client address; behind a proxy, name the header that
 # carries the real one, e.g. HTTP_X_FORWARDED_FOR (django-ratelimit takes its first address).
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# Survey links are 256-bit secrets; the rate limit is a second line. While the cache (Redis) is
+# away, contacts can still answer rather than meet a 429.
+RATELIMIT_FAIL_OPEN = True
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {
@@ -339,6 +413,11 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # PDF rendering and chart export narrate every step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "kaleido": {"level": "WARNING"},
+        "choreographer": {"level": "WARNING"},
         # runserver's request lines: through our handler, so tokens are redacted there too.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
@@ -351,8 +430,16 @@ RAPPORT_DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - the documented demo login
 # --- Reports ------------------------------------------------------------------------------------
 # Generated PDFs live outside MEDIA_ROOT: they only leave through the audited download view.
 RAPPORT_REPORTS_DIR = env.str("REPORTS_DIR", default=str(VAR_DIR / "reports"))
+# The browser kaleido drives to draw PDF charts (empty: Debian's chromium on PATH, if any).
+RAPPORT_CHROMIUM = env.str("CHROMIUM", default="")
 # How long a quote-approval link works; the account team can send a fresh one.
 RAPPORT_QUOTE_LINK_DAYS = env.int("QUOTE_LINK_DAYS", default=14)
+
+# --- Privacy ------------------------------------------------------------------------------------
+# Days a response's free text is kept (then cleared by a daily task; scores stay). 0: for ever.
+RAPPORT_RESPONSE_RETENTION_DAYS = env.int("RESPONSE_RETENTION_DAYS", default=0)
+if RAPPORT_RESPONSE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("RESPONSE_RETENTION_DAYS is a number of days: 0 (keep) or more.")
 
 # The beat schedule lives here, in code; django-celery-beat's database scheduler syncs it so
 # operators can pause entries from the admin without a deploy. Later apps add their entries.
@@ -368,8 +455,12 @@ CELERY_BEAT_SCHEDULE = {
     "pulse-schedule": {"task": "pulses.tasks.run_pulse_schedule", "schedule": 60.0},
     # Acknowledgements: receipts the broker missed, 24-hour reminders, 48-hour escalations.
     "acknowledgements-sweep": {"task": "actions.tasks.sweep_acknowledgements", "schedule": 60.0},
+    # Report jobs whose task message was lost or whose worker died are queued again.
+    "reports-sweep": {"task": "reports.tasks.sweep_report_jobs", "schedule": 5 * 60.0},
     # Webhook deliveries whose task message was lost (broker restart) are queued again.
     "webhooks-requeue": {"task": "core.tasks.requeue_webhook_deliveries", "schedule": 5 * 60.0},
+    # Privacy: responses' free text older than RESPONSE_RETENTION_DAYS is cleared, once a day.
+    "response-retention": {"task": "pulses.tasks.apply_response_retention", "schedule": 86400.0},
 }
 
 # --- Webhooks -----------------------------------------------------------------------------------

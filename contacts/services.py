@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import Account, AccountMembership, User
 from changemaps.services import changemaps_mark_dirty
 from contacts.models import BuyingRole, Contact, Handover, InfluenceLink, InternalRelationship
+from core.models import AuditEvent
+from core.services.audit import audit_record
 from core.services.webhooks import on_commit_publish
 
 
@@ -56,6 +58,7 @@ def contact_update(
     """
     previous_consent = contact.pulse_consent
     previous_status = contact.status
+    previous_owner = contact.owner
     for name, value in fields.items():
         setattr(contact, name, value)
     _set_consent_time(contact, previous_consent)
@@ -69,6 +72,20 @@ def contact_update(
             contact.buying_roles.set(wanted)
     if contact.status == Contact.Status.LEFT and previous_status != Contact.Status.LEFT:
         on_commit_publish("contact.left", lambda: _contact_data(contact.pk))
+    if contact.owner_id != getattr(previous_owner, "pk", None):
+        audit_record(
+            actor=actor,
+            verb=AuditEvent.Verb.CHANGED,
+            target_type="contact",
+            target_id=contact.pk,
+            target=contact.name,
+            detail={
+                "field": "owner",
+                "from": getattr(previous_owner, "email", ""),
+                "to": getattr(contact.owner, "email", ""),
+                "reason": reason or "",
+            },
+        )
     return contact
 
 
@@ -156,6 +173,7 @@ def relationships_handover(
             relationship.save(update_fields=["user"])
         relationships_moved += 1
 
+    account_names = list(Account.objects.filter(owner=from_user).values_list("name", flat=True))
     accounts_moved = Account.objects.filter(owner=from_user).update(owner=to_user)
     # The new owner is no longer "also on the team" of the accounts they now own.
     AccountMembership.objects.filter(user=to_user, account__owner=to_user).delete()
@@ -179,6 +197,23 @@ def relationships_handover(
         owner=to_user
     )
 
+    audit_record(
+        actor=performed_by,
+        verb=AuditEvent.Verb.CHANGED,
+        target_type="handover",
+        target_id=from_user.pk,
+        target=reason,
+        detail={
+            "field": "owner",
+            "from": from_user.email,
+            "to": to_user.email,
+            "contacts": len(contacts),
+            "accounts": accounts_moved,
+            "account_names": account_names,
+            "relationships": relationships_moved,
+            "team_places": memberships_moved,
+        },
+    )
     return Handover.objects.create(
         from_user=from_user,
         to_user=to_user,

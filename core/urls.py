@@ -1,11 +1,18 @@
 from django.urls import path
 
-from core import views
+from core import views, views_audit
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.status, name="status"),
+    # The audit log (administrators).
+    path("audit/", views_audit.audit_log, name="audit_log"),
+    path(
+        "audit/export.<str:fmt>",
+        views_audit.audit_log_export,
+        name="audit_log_export",
+    ),
     # Webhooks (administrators).
     path("webhooks/", views.webhooks, name="webhooks"),
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook_detail"),

@@ -11,6 +11,8 @@ from accounts.selectors import account_get_for_user
 from contacts import selectors, services
 from contacts.forms import ContactForm, HandoverForm, InfluenceLinkForm, LeaveForm, RelationshipForm
 from contacts.models import BuyingRole, Contact, InfluenceLink
+from core.models import AuditEvent
+from core.services.audit import audit_record
 
 PEOPLE_FILTERS = ("q", "role", "department", "owner", "status")
 
@@ -54,6 +56,16 @@ def contact_detail(request, pk):
         "link_form": InfluenceLinkForm(source=contact, prefix="link") if can_contribute else None,
         **selectors.contact_detail(contact=contact),
     }
+    # Personal data: who looked at a person and their relationship story is on record.
+    audit_record(
+        actor=request.user,
+        verb=AuditEvent.Verb.VIEWED,
+        target_type="contact",
+        target_id=contact.pk,
+        target=f"{contact.name} ({contact.account.name})",
+        detail={"page": "person and relationship story"},
+        request=request,
+    )
     return render(request, "contacts/contact_detail.html", context)
 
 

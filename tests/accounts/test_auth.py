@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _login(client, email, password):
-    return client.post(reverse("login"), {"username": email, "password": password})
+    return client.post(reverse("login"), {"login": email, "password": password})
 
 
 def test_login_with_email_in_any_case_lands_an_account_manager_on_their_inbox(
@@ -32,7 +32,7 @@ def test_administrators_land_on_all_accounts(client, administrator, account, pas
 def test_wrong_password_shows_an_error(client, manager):
     response = _login(client, manager.email, "not-it")
     assert response.status_code == 200
-    assert b"Please enter a correct email address and password" in response.content
+    assert b"The email address and/or password you specified are not correct." in response.content
 
 
 def test_repeated_failures_lock_the_login_out_even_with_the_right_password(
@@ -64,8 +64,10 @@ def test_logout_is_a_post_and_ends_the_session(client_for, manager):
 def test_deactivated_user_cannot_log_in(client, manager, password):
     manager.is_active = False
     manager.save()
-    assert _login(client, manager.email, password).status_code == 200
+    response = _login(client, manager.email, password)
+    assert response.url == reverse("account_inactive")
     assert "_auth_user_id" not in client.session
+    assert b"This account is inactive" in client.get(response.url).content
 
 
 def test_password_reset_by_email_end_to_end(client, manager):
@@ -112,3 +114,12 @@ def test_only_administrators_reach_user_management(client_for, manager, executiv
         response = client_for(user).get(url)
         assert response.status_code == 302
         assert "/admin/login/" in response.url
+
+
+def test_the_admin_login_form_is_not_a_way_around_two_factor(client, administrator, password):
+    # Django admin's own login form knows nothing of TOTP: it only ever sends people to ours.
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next=/admin/"
+    client.post("/admin/login/", {"username": administrator.email, "password": password})
+    assert "_auth_user_id" not in client.session

@@ -41,6 +41,7 @@ def publish(task, *args, on_failure: Callable[[], None] | None = None, **options
     return True
 
 
-def publish_on_commit(task, *args, on_failure: Callable[[], None] | None = None) -> None:
-    """`publish(task, *args)` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: publish(task, *args, on_failure=on_failure))
+def publish_on_commit(task, *args, on_failure: Callable[[], None] | None = None, **options) -> None:
+    """`publish(task, *args, **options)` once the current transaction commits (at once outside
+    one)."""
+    transaction.on_commit(lambda: publish(task, *args, on_failure=on_failure, **options))

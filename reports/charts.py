@@ -8,7 +8,7 @@ installed the report still renders, with each chart's table alternative in its p
 (`figure_svg` answers None and logs why, once).
 """
 
-import atexit
+import contextlib
 import copy
 import logging
 import os
@@ -70,22 +70,21 @@ def _start_server() -> bool:
         logger.warning("PDF charts fall back to tables: %s", _state["unavailable"])
         return False
     _state["started"] = True
-    atexit.register(stop_server)
     return True
 
 
 def stop_server() -> None:
+    """Close the browser. Call it before the interpreter shuts down (a worker's shutdown signal,
+    the end of a test session): kaleido's own exit hook runs too late to do it quietly."""
     with _lock:
         if _state["started"]:
             import kaleido
 
             _state["started"] = False
-            try:
+            # Too late at interpreter shutdown to stop it politely; its browser exits with its
+            # pipe closed anyway.
+            with contextlib.suppress(RuntimeError):
                 kaleido.stop_sync_server(silence_warnings=True)
-            except RuntimeError:
-                # Too late at interpreter shutdown to stop it politely; its browser exits
-                # with its pipe closed.
-                pass
 
 
 def print_figure(figure: dict) -> dict:

@@ -134,6 +134,15 @@ def login_page(page, password):
     return login
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_chart_browser():
+    # PDF tests start kaleido's Chromium; close it while the interpreter can still do it quietly.
+    yield
+    from reports import charts
+
+    charts.stop_server()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users and never attack the hashes.

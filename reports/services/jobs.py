@@ -11,6 +11,7 @@ STALE_AFTER (a worker killed mid-render) is queued again by the sweeper, up to M
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -44,7 +45,9 @@ TEMPLATES = {
 def _queue(job_id: int) -> None:
     from reports.tasks import generate_report
 
-    publish_on_commit(generate_report, job_id)
+    # Reports start a browser and lay out pages: operators may give them workers of their own.
+    queue = settings.RAPPORT_REPORTS_QUEUE
+    publish_on_commit(generate_report, job_id, **({"queue": queue} if queue else {}))
 
 
 def report_job_request(

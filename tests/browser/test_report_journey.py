@@ -7,7 +7,6 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from config.celery import app
 from core.models import AuditEvent
 from reports.models import Quote, ReportJob
 from tests.factories import ContactFactory
@@ -22,14 +21,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def report_worker():
-    """A worker on a queue of this test's own, with report generation routed to it."""
+def report_worker(settings):
+    """A worker on a queue of this test's own, where report jobs are sent."""
     queue = f"test-reports-{uuid.uuid4().hex[:8]}"
-    previous = app.conf.task_routes
-    app.conf.task_routes = {"reports.tasks.generate_report": {"queue": queue}}
+    settings.RAPPORT_REPORTS_QUEUE = queue
     worker = start_worker(queue, queue=queue)
     yield worker
-    app.conf.task_routes = previous
     stop_worker(worker)
 
 

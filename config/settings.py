@@ -432,6 +432,9 @@ RAPPORT_DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - the documented demo login
 RAPPORT_REPORTS_DIR = env.str("REPORTS_DIR", default=str(VAR_DIR / "reports"))
 # The browser kaleido drives to draw PDF charts (empty: Debian's chromium on PATH, if any).
 RAPPORT_CHROMIUM = env.str("CHROMIUM", default="")
+# A Celery queue for report generation (empty: the default queue). Run a worker with
+# `-Q reports` to keep heavy PDFs away from email sending.
+RAPPORT_REPORTS_QUEUE = env.str("REPORTS_QUEUE", default="")
 # How long a quote-approval link works; the account team can send a fresh one.
 RAPPORT_QUOTE_LINK_DAYS = env.int("QUOTE_LINK_DAYS", default=14)
 

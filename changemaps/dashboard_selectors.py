@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.models import Account
 from changemaps.categories import CALL_LIST
 from changemaps.models import ContactSnapshot, GroupSnapshot
+from changemaps.selectors import reaching
 from pulses.models import Wave
 
 WAVE_COLUMNS = ["wave_id", "wave_name", "opens_on"]
@@ -67,11 +68,13 @@ def _urls(name: str, ids: Iterable) -> list[str]:
     return [cache.setdefault(int(pk), reverse(name, args=[int(pk)])) for pk in ids]
 
 
-def dashboard_waves() -> pd.DataFrame:
-    """The waves that have snapshots, oldest first (by opening date, then id): one query."""
+def dashboard_waves(accounts: QuerySet[Account]) -> pd.DataFrame:
+    """The waves that have snapshots and reached `accounts`, oldest first (by opening date, then
+    id): one query."""
     computed = Exists(GroupSnapshot.objects.filter(wave=OuterRef("pk")))
     rows = (
         Wave.objects.filter(computed)
+        .filter(reaching(accounts))
         .order_by("opens_on", "pk")
         .values_list("pk", "name", "opens_on")
     )
@@ -141,7 +144,7 @@ def portfolio_data(*, user, accounts: pd.DataFrame, filters: Mapping[str, object
     shown = accounts
     for name, value in filters.items():
         shown = shown[shown[name] == value]
-    waves = dashboard_waves()
+    waves = dashboard_waves(chosen)
     wave_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
     rows = _account_rows(chosen)
     to_call = ContactSnapshot.objects.filter(
@@ -173,7 +176,7 @@ def account_dashboard_data(*, account: Account) -> DashboardData:
         columns=ACCOUNT_COLUMNS,
     )  # fmt: skip
     accounts["url"] = _urls("changemaps:account", accounts["account_id"])
-    waves = dashboard_waves()
+    waves = dashboard_waves(Account.objects.filter(pk=account.pk))
     rows = GroupSnapshot.objects.filter(dimension=GroupSnapshot.Dimension.ACCOUNT, key=account.pk)
     history = _history(rows, full=True)
     latest_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
@@ -199,7 +202,7 @@ def group_dashboard_data(*, user, dimension: str, key: int) -> DashboardData:
     accounts = _accounts(chosen)
     if accounts.empty:
         raise Http404("No such group among the accounts you may see.")
-    waves = dashboard_waves()
+    waves = dashboard_waves(chosen)
     rows = _account_rows(chosen)
     wave_id = None if waves.empty else int(waves["wave_id"].iloc[-1])
     people = ContactSnapshot.objects.filter(wave_id=wave_id, account__in=chosen.values("pk"))

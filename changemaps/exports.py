@@ -80,7 +80,7 @@ def _export(request, *, scope: str, name: str, accounts: QuerySet[Account], filt
         kind = export_format(request.GET.get("format"))
     except ExportRequestError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    wave = changemap_latest_wave()
+    wave = changemap_latest_wave(accounts=accounts)
     export = changemap_export_rows_for_user(user=request.user, accounts=accounts, wave=wave)
     audit_record(
         actor=request.user,

@@ -8,7 +8,7 @@ them through `Account.objects.visible_to(user)` with the `*_visible_to` function
 from datetime import datetime
 
 import pandas as pd
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -81,10 +81,23 @@ def changemap_inputs(*, now: datetime | None = None) -> ChangeMapInputs:
     )
 
 
-def changemap_latest_wave() -> Wave | None:
-    """The newest wave that has snapshots."""
-    computed = Exists(ContactSnapshot.objects.filter(wave=OuterRef("pk")))
-    return Wave.objects.filter(computed).order_by("-opens_on", "-pk").first()
+def reaching(accounts: QuerySet[Account]) -> Q:
+    """A filter on waves: those that invited, or heard from, someone at `accounts`.
+
+    Programmes are company-wide, but a wave's name is only shown to readers of the accounts it
+    reached: a manager's dashboards and exports never name another team's pulses.
+    """
+    invited = Invitation.objects.filter(wave=OuterRef("pk"), contact__account__in=accounts)
+    answered = Response.objects.filter(wave=OuterRef("pk"), contact__account__in=accounts)
+    return Q(Exists(invited)) | Q(Exists(answered))
+
+
+def changemap_latest_wave(*, accounts: QuerySet[Account] | None = None) -> Wave | None:
+    """The newest wave that has snapshots (and that reached `accounts`, when given)."""
+    computed = Wave.objects.filter(Exists(ContactSnapshot.objects.filter(wave=OuterRef("pk"))))
+    if accounts is not None:
+        computed = computed.filter(reaching(accounts))
+    return computed.order_by("-opens_on", "-pk").first()
 
 
 def contact_snapshots_visible_to(user, *, wave: Wave | None = None) -> QuerySet[ContactSnapshot]:

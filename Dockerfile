@@ -12,7 +12,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY config ./config
 COPY core ./core
 COPY accounts ./accounts
@@ -21,7 +21,9 @@ COPY pulses ./pulses
 COPY changemaps ./changemaps
 COPY actions ./actions
 COPY reports ./reports
-RUN pip install .
+# The pinned versions (requirements.lock, `make lock`), then the project without re-resolving.
+RUN pip install -r requirements.lock \
+ && pip install --no-deps .
 COPY . .
 
 # Static files are collected at build time and served by WhiteNoise.

@@ -62,7 +62,7 @@ def _insert_contact_snapshots(contacts: pd.DataFrame) -> None:
     columns = [meta.get_field(name).column for name in CONTACT_SNAPSHOT_FIELDS]
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model, values bound
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model, values bound # nosec B608
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     rows = list(zip(*(_values(contacts, column) for column in columns), strict=True))

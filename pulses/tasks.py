@@ -49,3 +49,12 @@ def send_invitation(invitation_id: int):
 @shared_task(ignore_result=True, **RETRY_OPTIONS)
 def send_reminder(invitation_id: int, number: int):
     sending.reminder_send(invitation_id=invitation_id, number=number)
+
+
+@shared_task(ignore_result=True)
+def apply_response_retention():
+    """Daily (beat): clear the free text of responses older than RESPONSE_RETENTION_DAYS.
+    Idempotent: what was cleared is not touched again; 0 (the default) keeps everything."""
+    from contacts.privacy import responses_apply_retention  # privacy reaches into every app
+
+    responses_apply_retention()

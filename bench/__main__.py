@@ -31,7 +31,8 @@ def _table(results: list[Result]) -> list[str]:
         lines.append(
             f"| {result.name} | {seconds(result.median_seconds)} | {result.floor_name} "
             f"| {seconds(result.floor_seconds)} | {result.ratio:.1f}× "
-            f"| {megabytes(result.peak_bytes)} | {result.runs} | {result.note} |"
+            f"| {megabytes(result.peak_bytes) if result.peak_bytes else '–'} | {result.runs} "
+            f"| {result.note} |"
         )
     return lines
 
@@ -39,8 +40,11 @@ def _table(results: list[Result]) -> list[str]:
 def main() -> None:
     results: list[Result] = []
     for name in _modules():
+        module = importlib.import_module(f"bench.{name}")
+        if not hasattr(module, "run"):
+            continue  # a helper (the dataset), not a benchmark
         print(f"== bench.{name}", flush=True)
-        results.extend(importlib.import_module(f"bench.{name}").run())
+        results.extend(module.run())
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
     python = platform.python_version()
@@ -49,7 +53,11 @@ def main() -> None:
         "",
         f"Written by `python -m bench` on {now} ({machine}, Python {python}). Medians of several "
         "runs; the floor is measured in the same run on the same machine. Peak memory is "
-        "Python's own allocations (tracemalloc) during one extra run.",
+        "Python's own allocations (tracemalloc) during one extra run. "
+        f"Load average over the last 15 minutes when the run ended: {os.getloadavg()[2]:.1f} "
+        "(above the CPU count, other jobs shared the machine and absolute times suffer; the "
+        "ratios, measured in the same run, are what to compare). How each part scales past "
+        "one machine, and what to measure next: [docs/scaling.md](../docs/scaling.md).",
         "",
         *_table(results),
         "",

@@ -21,9 +21,16 @@ RETRY_OPTIONS = {
 }
 
 
-def queue_invitation(invitation_id: int) -> None:
-    """Queue one invitation's email once the current transaction commits."""
-    transaction.on_commit(lambda: send_invitation.delay(invitation_id))
+# Invitations per `send_invitations` task: one SMTP connection each, small enough that several
+# workers share a wave and that a lost message delays few emails (the schedule re-queues them).
+SEND_CHUNK = 50
+
+
+def queue_invitations(invitation_ids: list[int]) -> None:
+    """Queue invitations' emails in chunks of SEND_CHUNK once the current transaction commits."""
+    for start in range(0, len(invitation_ids), SEND_CHUNK):
+        chunk = list(invitation_ids[start : start + SEND_CHUNK])
+        transaction.on_commit(lambda chunk=chunk: send_invitations.delay(chunk))
 
 
 def queue_reminder(invitation_id: int, number: int) -> None:
@@ -35,8 +42,7 @@ def queue_reminder(invitation_id: int, number: int) -> None:
 def run_pulse_schedule():
     """Open due waves, queue their emails and the due reminders, close waves whose time is up."""
     run = waves.pulse_schedule_run()
-    for invitation_id in run.invitations:
-        queue_invitation(invitation_id)
+    queue_invitations(list(run.invitations))
     for invitation_id, number in run.reminders:
         queue_reminder(invitation_id, number)
 
@@ -44,6 +50,14 @@ def run_pulse_schedule():
 @shared_task(ignore_result=True, **RETRY_OPTIONS)
 def send_invitation(invitation_id: int):
     sending.invitation_send(invitation_id=invitation_id)
+
+
+@shared_task(ignore_result=True)
+def send_invitations(invitation_ids: list[int]):
+    """A chunk over one connection; an email that met a mail error retries on its own, with
+    `send_invitation`'s back-off (it is back to pending, so the claim stays exactly-once)."""
+    for invitation_id in sending.invitations_send(invitation_ids=invitation_ids):
+        send_invitation.apply_async((invitation_id,), countdown=RETRY_OPTIONS["retry_backoff"])
 
 
 @shared_task(ignore_result=True, **RETRY_OPTIONS)

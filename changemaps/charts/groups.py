@@ -3,7 +3,6 @@
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from changemaps.categories import COLOURS, LABELS, ORDER
 from changemaps.charts.style import (
@@ -13,6 +12,7 @@ from changemaps.charts.style import (
     MUTED,
     PREVIOUS,
     RISE,
+    Figure,
     esc,
     finish,
     fmt,
@@ -35,14 +35,14 @@ def category_counts_figure(
     changes = [
         signed(a - b, 0) if a != b else "no change" for a, b in zip(now, before, strict=True)
     ]
-    fig = go.Figure()
+    fig = Figure()
     fig.add_bar(
         name=previous_label,
         y=labels,
         x=before,
         orientation="h",
         marker={"color": PREVIOUS},
-        text=before,
+        text=[str(value) for value in before],
         textposition="outside",
         textfont={"color": MUTED, "size": 11},
         cliponaxis=False,
@@ -54,7 +54,7 @@ def category_counts_figure(
         x=now,
         orientation="h",
         marker={"color": [COLOURS[key] for key in ORDER]},
-        text=now,
+        text=[str(value) for value in now],
         textposition="outside",
         textfont={"color": INK, "size": 12},
         cliponaxis=False,
@@ -94,7 +94,7 @@ def score_trend_figure(trend: pd.DataFrame) -> dict:
             trend["wave_name"], trend["participation"], trend["people"], strict=True
         )
     ]
-    fig = go.Figure()
+    fig = Figure()
     fig.add_scatter(
         x=dates,
         y=scores,
@@ -145,7 +145,7 @@ def movers_figure(movers: pd.DataFrame) -> dict:
     """Accounts whose weighted score changed most since their previous wave. `movers`: account,
     url, previous_score, weighted_score, change, previous_to_call, to_call (biggest rise first)."""
     movers = movers.sort_values("change", kind="stable").reset_index(drop=True)
-    fig = go.Figure()
+    fig = Figure()
     fig.add_bar(
         y=[esc(name) for name in movers["account"]],
         x=[number(value) for value in movers["change"]],
@@ -196,7 +196,7 @@ def account_mix_figure(mix: pd.DataFrame) -> dict:
     counts per category key (accounts in the order given, top first)."""
     mix = mix.reset_index(drop=True)
     names = [esc(name) for name in mix["account"]]
-    fig = go.Figure()
+    fig = Figure()
     for key in ORDER:
         counts = [int(value) for value in mix[key]]
         if not any(counts):
@@ -247,7 +247,7 @@ def accounts_heatmap_figure(scores: pd.DataFrame, *, wave_labels: Sequence[str])
         [[url, esc(name), label] for label in wave_labels]
         for url, name in zip(scores["url"], scores["account"], strict=True)
     ]
-    fig = go.Figure()
+    fig = Figure()
     fig.add_heatmap(
         z=z,
         x=list(range(len(wave_labels))),

@@ -5,7 +5,6 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from changemaps.categories import COLOURS, LABELS, ORDER
 from changemaps.charts.style import (
@@ -14,6 +13,7 @@ from changemaps.charts.style import (
     INK,
     MUTED,
     RISE,
+    Figure,
     esc,
     finish,
     matrix_axes,
@@ -47,9 +47,7 @@ def dodge(
     return out_x, out_y
 
 
-def _legend_entry(
-    fig: go.Figure, name: str, colour: str, *, group: str = "", line: str = ""
-) -> None:
+def _legend_entry(fig: Figure, name: str, colour: str, *, group: str = "", line: str = "") -> None:
     """A legend item of one even-sized marker: the points' own vary in size and outline."""
     fig.add_scatter(
         x=[None],
@@ -89,7 +87,7 @@ def change_scatter_figure(
     placed = placed.assign(x=xs, y=ys)
     crowd = len(placed)
     placed = placed.assign(size=[marker_size(value, crowd=crowd) for value in placed["influence"]])
-    fig = go.Figure()
+    fig = Figure()
     for key in ORDER:
         # The biggest first, so that nobody small hides behind someone influential.
         group = placed[placed["category"] == key].sort_values(
@@ -291,7 +289,7 @@ def transitions_figure(stages: Sequence[str], links: pd.DataFrame) -> dict:
                 shown + more,
             ]
         )
-    fig = go.Figure()
+    fig = Figure()
     fig.add_sankey(
         arrangement="snap",
         node={
@@ -370,7 +368,7 @@ def people_heatmap_figure(
         f"<span style='color:{COLOURS[category]}'>●</span> {esc(short(name, 26))}"
         for name, category in zip(rows["name"], rows["category"], strict=True)
     ]
-    fig = go.Figure()
+    fig = Figure()
     fig.add_heatmap(
         z=z,
         x=list(range(width)),

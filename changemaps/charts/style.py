@@ -1,12 +1,11 @@
 """The charts' shared look and helpers: one Plotly template, colours, labels and numbers."""
 
 import html
-import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from changemaps.categories import COLOURS
 
@@ -32,8 +31,9 @@ _AXIS = {
     "title": {"font": {"size": 12, "color": MUTED}, "standoff": 10},
     "tickfont": {"size": 12, "color": INK},
 }
-TEMPLATE = go.layout.Template(
-    layout={
+# A plotly template as plain JSON (what `go.layout.Template(...).to_plotly_json()` gives).
+TEMPLATE = {
+    "layout": {
         "font": {"family": FONT, "size": 13, "color": INK},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
@@ -49,7 +49,63 @@ TEMPLATE = go.layout.Template(
         "yaxis": _AXIS,
         "separators": ".,",
     }
-)
+}
+
+
+def _merge(target: dict, updates: Mapping) -> None:
+    """Merge `updates` into `target` the way plotly's `update_layout` does: nested dicts are
+    merged key by key, anything else replaces what was there."""
+    for key, value in updates.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = _plain(value)
+
+
+def _plain(value):
+    """JSON-ready: NaN and NA become None, NumPy scalars and arrays plain numbers and lists,
+    tuples lists (what plotly's JSON encoder would give, without its validation)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple | np.ndarray | pd.Series):
+        return [_plain(item) for item in value]
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+class Figure:
+    """A plotly figure as plain dicts: the `go.Figure` methods the charts use, without
+    plotly's per-property validation, which cost most of a dashboard's time (100 ms of a
+    portfolio page). `tests/changemaps/test_dashboard_charts.py` feeds every chart through
+    `go.Figure(...)` so that the dicts stay valid figures."""
+
+    def __init__(self) -> None:
+        self.data: list[dict] = []
+        self.layout: dict = {}
+
+    def add_trace(self, kind: str, **props) -> None:
+        # Like plotly, a property given as None is simply not set.
+        self.data.append({"type": kind, **_plain(props)})
+
+    def add_bar(self, **props) -> None:
+        self.add_trace("bar", **props)
+
+    def add_scatter(self, **props) -> None:
+        self.add_trace("scatter", **props)
+
+    def add_heatmap(self, **props) -> None:
+        self.add_trace("heatmap", **props)
+
+    def add_sankey(self, **props) -> None:
+        self.add_trace("sankey", **props)
+
+    def update_layout(self, **props) -> None:
+        _merge(self.layout, props)
 
 
 def esc(text) -> str:
@@ -80,10 +136,11 @@ def title_layout(text: str, subtitle: str = "") -> dict:
     return title
 
 
-def finish(fig: go.Figure, *, title: str, subtitle: str = "", height: int = 360) -> dict:
-    fig.update_layout(template=TEMPLATE, title=title_layout(title, subtitle), height=height)
-    # Through JSON once: NaN becomes null and NumPy values plain numbers.
-    return json.loads(fig.to_json())
+def finish(fig: Figure, *, title: str, subtitle: str = "", height: int = 360) -> dict:
+    fig.update_layout(title=title_layout(title, subtitle), height=height)
+    # A copy of the template per figure, so that no caller can change the shared one.
+    layout = {"template": _plain(TEMPLATE), **fig.layout}
+    return {"data": fig.data, "layout": layout}
 
 
 def number(value) -> float | None:
@@ -128,7 +185,7 @@ def score_colourbar(title: str) -> dict:
     }
 
 
-def matrix_axes(fig: go.Figure, columns: Sequence[str], rows: Sequence[str]) -> None:
+def matrix_axes(fig: Figure, columns: Sequence[str], rows: Sequence[str]) -> None:
     fig.update_layout(
         xaxis={
             "tickmode": "array",

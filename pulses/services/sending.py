@@ -24,7 +24,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F, Q
 from django.template.loader import select_template
 from django.urls import reverse
@@ -273,7 +273,7 @@ def _send_failed(invitation: Invitation, our_claim, error: Exception) -> bool:
     raise error
 
 
-def invitation_send(*, invitation_id: int) -> bool:
+def invitation_send(*, invitation_id: int, connection=None) -> bool:
     """Email one invitation, exactly once. Returns whether this call sent it.
 
     Claims the invitation (pending, or sending with a stale claim) and then, in order: marks it
@@ -283,6 +283,7 @@ def invitation_send(*, invitation_id: int) -> bool:
     back to pending with `last_error` and are raised, so the task retries with back-off; the
     attempt that reaches `MAX_SEND_ATTEMPTS` marks it failed instead. Anything already sent,
     bounced, failed, skipped or being sent by someone else is left alone (returns False).
+    `connection` (an open email backend) is reused instead of opening one for this email.
     """
     now = timezone.now()
     if not _claim_invitation(invitation_id, now):
@@ -304,6 +305,7 @@ def invitation_send(*, invitation_id: int) -> bool:
             last_error=_error_text(error),
         )
         return False
+    message.connection = connection
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
@@ -324,6 +326,32 @@ def invitation_send(*, invitation_id: int) -> bool:
         last_error="",
     )
     return True
+
+
+def invitations_send(*, invitation_ids: list[int]) -> list[int]:
+    """Email several invitations over one mail-server connection, each exactly once as
+    `invitation_send` does (each is claimed, sent and recorded on its own). Returns the ids
+    that met a transient mail error, for the caller to retry one by one with back-off: they
+    are pending again (with `last_error`), or were never claimed when the server could not
+    even be reached.
+
+    Opening an SMTP connection (and TLS, and login) costs more than sending one email, so a
+    wave's thousands of emails go out in batches, each over one connection.
+    """
+    to_retry = []
+    connection = get_connection()
+    try:
+        for invitation_id in invitation_ids:
+            try:
+                connection.open()  # no-op while open; reopens after an error closed it
+                invitation_send(invitation_id=invitation_id, connection=connection)
+            except TRANSIENT_ERRORS:
+                to_retry.append(invitation_id)
+                # The connection may be broken; the next email opens a fresh one.
+                connection.close()
+    finally:
+        connection.close()
+    return to_retry
 
 
 # --- Sending a reminder ---------------------------------------------------------------------------

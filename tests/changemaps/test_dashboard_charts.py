@@ -9,6 +9,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from changemaps import charts
@@ -51,8 +52,11 @@ def traces_by_name(figure):
 
 
 def assert_readable(figure):
-    """Every figure is plain JSON, with a title and labelled axes (where it has axes)."""
+    """Every figure is plain JSON, with a title and labelled axes (where it has axes), and a
+    valid plotly figure: the builders skip plotly's validation for speed, so plotly checks
+    them here (it raises on an unknown property or a bad value) and must change nothing."""
     json.dumps(figure, allow_nan=False)
+    assert json.loads(go.Figure(figure).to_json()) == figure
     assert figure["layout"]["title"]["text"]
     for axis in ("xaxis", "yaxis"):
         if axis in figure["layout"] and figure["data"][0]["type"] != "sankey":
@@ -192,9 +196,37 @@ def test_movers_and_mix_bars_link_to_the_account_change_map():
           "falling": 2, "steady": 4}]
     )  # fmt: skip
     figure = charts.account_mix_figure(mix)
+    assert_readable(figure)
     assert [t["name"] for t in figure["data"]] == ["Falling", "Steady"]
     assert [t["marker"]["color"] for t in figure["data"]] == [COLOURS["falling"], COLOURS["steady"]]
     assert figure["data"][0]["customdata"][0][0] == "/accounts/1/changemap/"
+
+
+def test_the_accounts_heat_map_has_a_row_per_account_and_no_score_where_none():
+    scores = pd.DataFrame(
+        {
+            "account": ["Up Ltd", "Down & Co"],
+            "url": ["/accounts/1/changemap/", "/accounts/2/changemap/"],
+            "Mar": [7.25, np.nan],
+            "Jun": [8.0, 5.5],
+        }
+    )
+    figure = charts.accounts_heatmap_figure(scores, wave_labels=["Mar", "Jun"])
+    assert_readable(figure)
+    cells = figure["data"][0]
+    assert cells["z"] == [[7.25, 8.0], [None, 5.5]]
+    assert cells["customdata"][1][0] == ["/accounts/2/changemap/", "Down &amp; Co", "Mar"]
+    assert figure["layout"]["yaxis"]["ticktext"] == ["Up Ltd", "Down &amp; Co"]
+
+
+def test_figures_do_not_share_the_template():
+    trend = pd.DataFrame(
+        {"wave_name": ["M"], "opens_on": [date(2026, 3, 1)], "weighted_score": [7.0],
+         "participation": [0.5], "people": [2]}
+    )  # fmt: skip
+    first = charts.score_trend_figure(trend)
+    first["layout"]["template"]["layout"]["font"]["size"] = 99
+    assert charts.score_trend_figure(trend)["layout"]["template"]["layout"]["font"]["size"] == 13
 
 
 def test_the_trend_plots_one_point_per_wave():

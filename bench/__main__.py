@@ -38,13 +38,19 @@ def _table(results: list[Result]) -> list[str]:
 
 
 def main() -> None:
+    """`python -m bench`: every benchmark, written to bench/results.md. `python -m bench NAME…`:
+    only those modules (e.g. `portfolio_page`), printed and not written."""
+    only = sys.argv[1:]
     results: list[Result] = []
-    for name in _modules():
+    for name in only or _modules():
         module = importlib.import_module(f"bench.{name}")
         if not hasattr(module, "run"):
             continue  # a helper (the dataset), not a benchmark
         print(f"== bench.{name}", flush=True)
         results.extend(module.run())
+    if only:
+        print("\n".join(_table(results)))
+        return
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
     python = platform.python_version()

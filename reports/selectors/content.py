@@ -131,15 +131,13 @@ def _charts(board: Dashboard, sizes: dict[str, tuple[int, int]]) -> list[Printed
 
 def _balanced(quotes: dict, *, internal: bool) -> tuple[list, list]:
     """What goes well and what to improve. Internal reports show every answer; client-facing ones
-    show the same number on each side when both have some, so neither outweighs the other: a
-    side with fewer quotes caps the other, but never below QUOTES_PER_SIDE // 2."""
+    show the same number on each side, so neither outweighs the other: the shorter side caps
+    the longer one, but never below QUOTES_PER_SIDE // 2 (an empty side is said to be empty)."""
     well = quotes.get(Quote.Side.GOES_WELL, [])
     improve = quotes.get(Quote.Side.TO_IMPROVE, [])
     if internal:
         return well, improve
-    shown = QUOTES_PER_SIDE
-    if well and improve:
-        shown = max(QUOTES_PER_SIDE // 2, min(len(well), len(improve), QUOTES_PER_SIDE))
+    shown = max(QUOTES_PER_SIDE // 2, min(len(well), len(improve), QUOTES_PER_SIDE))
     return well[:shown], improve[:shown]
 
 

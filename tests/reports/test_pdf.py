@@ -243,4 +243,13 @@ def test_quotes_keep_balance_in_the_client_version(manager, account):
     assert len(content.to_improve) == 1
     # Ten people praised, one criticised: the praise is capped so it cannot drown the critic.
     assert len(content.goes_well) == 4
+    critic_quote = Quote.objects.get(contact=critic)
+    critic_quote.status = Quote.Status.WITHDRAWN
+    critic_quote.save()
+    content = report_content(
+        report_job_request(user=manager, kind="account", audience="client", account=account)
+    )
+    # Nothing approved on one side: the other still shows no more than half a side.
+    assert content.to_improve == []
+    assert len(content.goes_well) == 4
     assert answer_of  # the factory helpers are shared with the quote tests

@@ -165,7 +165,9 @@ def test_user_text_is_printed_as_text_and_fetches_nothing(manager, account):
         '<b>bold</b> <img src="file:///etc/passwd"> <iframe src="http://169.254.169.254/">'
     )
     person = ContactFactory(
-        account=account, name=f'Eve <img src="{canary}/name">', job_title=payload
+        account=account,
+        name=f'Eve <img src="{canary}/name">',
+        job_title=f'<img src="{canary}/title">',
     )
     quote_for(contact=person, status=Quote.Status.APPROVED, text=payload)
     changemaps_compute(waves="all")

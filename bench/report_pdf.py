@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from bench import Result
+from bench.dataset import bench_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
@@ -134,24 +135,8 @@ def _measure() -> dict:
 
 def run() -> list[Result]:
     with tempfile.TemporaryDirectory() as folder:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
-            "REDIS_URL": "",
-            "RAPPORT_VAR_DIR": folder,
-            "RAPPORT_DOTENV": "0",
-            "DEBUG": "0",
-            "SECRET_KEY": os.environ.get(
-                "SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"
-            ),
-            "STATIC_MANIFEST": "0",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "EMAIL_URL": "dummymail://",
-            "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
-        }
+        env = bench_env(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", folder)
+        env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs beside the ORM
         child = subprocess.run(
             [sys.executable, "-m", "bench.report_pdf", "measure"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,

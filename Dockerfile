@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# WeasyPrint needs Pango; fonts make the PDFs look the same everywhere.
+# WeasyPrint needs Pango; fonts make the PDFs look the same everywhere; kaleido drives Chromium
+# to draw the reports' charts (CHROMIUM=/usr/bin/chromium).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation curl \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation curl chromium \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -32,6 +33,6 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-secret STATIC_ROOT=/app/staticfiles python
  && mkdir -p /app/var && chown -R rapport /app/var
 
 USER rapport
-ENV STATIC_ROOT=/app/staticfiles RAPPORT_VAR_DIR=/app/var
+ENV STATIC_ROOT=/app/staticfiles RAPPORT_VAR_DIR=/app/var CHROMIUM=/usr/bin/chromium
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

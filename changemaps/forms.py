@@ -25,8 +25,14 @@ class PortfolioFilterForm(forms.Form):
         "tier": "tier",
     }
 
-    def __init__(self, data=None, *, accounts: pd.DataFrame):
+    def __init__(self, data=None, *, accounts: pd.DataFrame | None = None, choices=None):
+        """Choices from `accounts`, or as an earlier form offered them (`choices`: field name
+        → choices, as the cached portfolio keeps them)."""
         super().__init__(data)
+        if choices is not None:
+            for name, offered in choices.items():
+                self.fields[name].choices = offered
+            return
         self.fields["segment"].choices = _choices(accounts, "segment_id", "segment", "All segments")
         self.fields["territory"].choices = _choices(
             accounts, "territory_id", "territory", "All territories"

@@ -46,25 +46,40 @@ def trend_frame(
 ) -> pd.DataFrame:
     """One row per wave with account rows: the combined weighted score, participation and
     people (columns: wave_id, wave_name, opens_on, weighted_score, participation, people,
-    to_call), oldest first."""
+    to_call), oldest first.
+
+    The sums `combine_groups` makes (`combined`), in the same order so the same floats, but
+    only those a trend needs: at 2,000 accounts × 12 waves the whole combination (every
+    category before and after, every list) took most of a second.
+    """
+    totals: dict = {}
+    for wave_id, people, counts, score, weight, answered, invited in history[
+        ["wave_id", "people", "counts", "weighted_score", "weight", "answered", "invited"]
+    ].itertuples(index=False):
+        total = totals.setdefault(wave_id, [0, 0, 0, 0, 0, 0])
+        total[0] += people
+        total[1] += to_call(counts)
+        total[2] += weight
+        if weight:
+            total[3] += weight * score
+        total[4] += answered
+        total[5] += invited
     out = []
-    by_wave = dict(list(history.groupby("wave_id", sort=False)))
     for wave_id, name, opens_on in waves[["wave_id", "wave_name", "opens_on"]].itertuples(
         index=False
     ):
-        rows = by_wave.get(wave_id)
-        if rows is None or rows.empty:
+        if wave_id not in totals:
             continue
-        group = combined(rows.to_dict("records"), thresholds=thresholds)
+        people, called, weight, weighted, answered, invited = totals[wave_id]
         out.append(
             {
                 "wave_id": wave_id,
                 "wave_name": name,
                 "opens_on": opens_on,
-                "weighted_score": group["weighted_score"],
-                "participation": group["participation"],
-                "people": group["people"],
-                "to_call": group["to_call"],
+                "weighted_score": round(weighted / weight, 2) if weight else None,
+                "participation": round(answered / invited, 4) if invited else None,
+                "people": people,
+                "to_call": called,
             }
         )
     columns = [
@@ -139,18 +154,22 @@ def mix_frame(latest: Sequence[Mapping], accounts: pd.DataFrame) -> pd.DataFrame
     """People per category per account in the latest wave, the accounts with the largest share
     of people to call first. Columns: account_id, account, url, people, weighted_score,
     participation, to_call, then one per category."""
-    named = accounts.set_index("account_id")
+    # A dict, not `.loc` per row: a lookup each costs ~100 µs, a second at 2,000 accounts.
+    named = dict(
+        zip(accounts["account_id"], zip(accounts["account"], accounts["url"], strict=True),
+            strict=True)
+    )  # fmt: skip
     rows = []
     for row in latest:
-        if row["account_id"] not in named.index:
+        if row["account_id"] not in named:
             continue
-        account = named.loc[row["account_id"]]
+        name, url = named[row["account_id"]]
         counts = {key: int(row["counts"].get(key, 0)) for key in ORDER}
         rows.append(
             {
                 "account_id": row["account_id"],
-                "account": account["account"],
-                "url": account["url"],
+                "account": name,
+                "url": url,
                 "people": int(row["people"]),
                 "weighted_score": row["weighted_score"],
                 "participation": row["participation"],

@@ -145,7 +145,7 @@ def _account_charts(board: Dashboard, data: DashboardData) -> None:
             Table("Accounts that moved most", ["Account", "Before", "Now", "Change"], rows),
             clickable=True,
         )
-    mix = mix_frame(data.latest, data.accounts)
+    mix = board.extra["mix"] = mix_frame(data.latest, data.accounts)
     if not mix.empty:
         shown = mix.head(ACCOUNTS_SHOWN)
         rows = [
@@ -155,7 +155,10 @@ def _account_charts(board: Dashboard, data: DashboardData) -> None:
                 Cell(str(row["to_call"]), numeric=True),
                 *(Cell(str(row[key]), numeric=True) for key in ORDER),
             ]
-            for row in mix.to_dict("records")
+            # The table holds what the chart shows: at 2,000 accounts every row would be most
+            # of the page's megabyte and of its rendering; the territory and segment tables
+            # below lead to every account.
+            for row in shown.to_dict("records")
         ]
         title = "Account by account"
         if len(mix) > len(shown):
@@ -165,7 +168,8 @@ def _account_charts(board: Dashboard, data: DashboardData) -> None:
             title,
             charts.account_mix_figure(shown),
             Table(
-                "People per category, account by account",
+                "People per category, account by account"
+                + (f": the {len(shown)} with most people to call" if len(mix) > len(shown) else ""),
                 ["Account", "Weighted score", "To call", *(LABELS[key] for key in ORDER)],
                 rows,
             ),
@@ -296,13 +300,14 @@ def portfolio_dashboard(data: DashboardData, *, thresholds: Thresholds) -> Dashb
     _account_charts(board, data)
     # The portfolio reads only the call list's people, so it names no pockets or zones.
     _lists(board, data, data.people, show_account=True, groups=False)
-    board.extra["groups"] = _group_links(data)
+    board.extra["groups"] = _group_links(data, board.extra["mix"])
     return board
 
 
-def _group_links(data: DashboardData) -> dict[str, list[dict]]:
-    """The territories and segments among the shown accounts, with their numbers."""
-    mix = mix_frame(data.latest, data.accounts).merge(
+def _group_links(data: DashboardData, mix: pd.DataFrame) -> dict[str, list[dict]]:
+    """The territories and segments among the shown accounts, with their numbers (`mix`:
+    `mix_frame` of the same data)."""
+    mix = mix.merge(
         data.accounts[["account_id", "territory_id", "territory", "segment_id", "segment"]],
         on="account_id",
     )

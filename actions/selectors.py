@@ -327,6 +327,86 @@ def you_said_we_did_for_invitation(invitation: Invitation) -> list[str]:
     return you_said_we_did_for(contact=invitation.contact, wave=invitation.wave)
 
 
+def you_said_we_did_for_invitations(
+    invitations: list[Invitation], *, limit: int = MIRROR_LIMIT
+) -> dict[int, list[str]]:
+    """`you_said_we_did_for` of every invitation in `invitations` (each with its contact and
+    wave loaded), keyed by invitation id: one query when their accounts have no statement to
+    tell, at most four however many people, where one by one takes two per person. For the
+    sending engine, which composes a wave's emails in chunks."""
+    told: dict[int, list[str]] = {invitation.pk: [] for invitation in invitations}
+    concerned = [i for i in invitations if i.contact.account_id is not None]
+    contact_ids = {i.contact_id for i in concerned}
+    if not contact_ids:
+        return told
+    # A superset of each person's `_raised_by`, for all of them at once; narrowed below.
+    answered_any = Response.objects.filter(
+        contact_id__in=contact_ids, wave_id=OuterRef("source_wave_id")
+    )
+    unsourced = Q(source_contact__isnull=True, source_response__isnull=True)
+    actions = list(
+        Action.objects.filter(
+            Q(source_contact_id__in=contact_ids)
+            | Q(source_response__contact_id__in=contact_ids)
+            | (unsourced & Exists(answered_any))
+            | (Q(is_focus=True) & unsourced & Q(source_wave__isnull=True)),
+            account_id__in={i.contact.account_id for i in concerned},
+            status=Action.Status.DONE,
+        )
+        .exclude(you_said_we_did="")
+        .order_by("-done_at")
+        .values(
+            "account_id",
+            "source_contact_id",
+            "source_response_id",
+            "source_response__contact_id",
+            "source_wave_id",
+            "is_focus",
+            "done_at",
+            "you_said_we_did",
+        )
+    )
+    if not actions:
+        return told
+    source_waves = {a["source_wave_id"] for a in actions if a["source_wave_id"] is not None}
+    answered = set(
+        Response.objects.filter(contact_id__in=contact_ids, wave_id__in=source_waves).values_list(
+            "contact_id", "wave_id"
+        )
+    )
+    # The last earlier pulse each person was invited to, per opening date of the chunk's waves.
+    since: dict[tuple[int, date], date] = {}
+    for opens_on in {i.wave.opens_on for i in concerned}:
+        latest = (
+            Invitation.objects.filter(contact_id__in=contact_ids, wave__opens_on__lt=opens_on)
+            .values("contact_id")
+            .annotate(latest=Max("wave__opens_on"))
+            .values_list("contact_id", "latest")
+        )
+        since.update(((contact_id, opens_on), day) for contact_id, day in latest)
+
+    def raised_by(action: dict, contact_id: int) -> bool:  # `_raised_by`, row by row
+        no_source = action["source_contact_id"] is None and action["source_response_id"] is None
+        return (
+            action["source_contact_id"] == contact_id
+            or action["source_response__contact_id"] == contact_id
+            or (no_source and (contact_id, action["source_wave_id"]) in answered)
+            or (action["is_focus"] and no_source and action["source_wave_id"] is None)
+        )
+
+    for invitation in concerned:
+        contact = invitation.contact
+        day = since.get((contact.pk, invitation.wave.opens_on))
+        told[invitation.pk] = [
+            action["you_said_we_did"]
+            for action in actions
+            if action["account_id"] == contact.account_id
+            and raised_by(action, contact.pk)
+            and (day is None or timezone.localdate(action["done_at"]) >= day)
+        ][:limit]
+    return told
+
+
 def action_story_events(contact: Contact) -> list[StoryEvent]:
     """Actions raised from this person's feedback, and what we told them we did."""
     events = []

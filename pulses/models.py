@@ -31,6 +31,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def find_by_token(queryset, token: str):
+    """The row of `queryset` whose `token_hash` is this link token's, or None: looked up by
+    hash, compared in constant time, and refusing absurd input before hashing it."""
+    if not token or len(token) > 100:
+        return None
+    digest = hash_token(token)
+    row = queryset.filter(token_hash=digest).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return row
+
+
 def derive_token(purpose: str, nonce: str) -> str:
     """A link token: HMAC-SHA256 of a random per-link nonce under a server-side key.
 
@@ -348,18 +360,11 @@ class Invitation(models.Model):
 
     @classmethod
     def from_token(cls, token: str) -> "Invitation | None":
-        """The invitation a link token belongs to, or None. Looked up by hash, compared in constant time."""
-        if not token or len(token) > 100:
-            return None
-        digest = hash_token(token)
-        invitation = (
-            cls.objects.select_related("wave", "contact", "contact__account")
-            .filter(token_hash=digest)
-            .first()
+        """The invitation a link token belongs to, or None (`find_by_token`)."""
+        return find_by_token(
+            cls.objects.select_related("wave__questionnaire_version", "contact__account", "signer"),
+            token,
         )
-        if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
-            return None
-        return invitation
 
     @property
     def is_answerable(self) -> bool:

@@ -10,7 +10,6 @@ A `ReportJob` is one request for a PDF: a Celery task claims it, renders it and 
 private storage; downloads go through a view that checks visibility and writes the audit log.
 """
 
-import hmac
 import secrets
 from datetime import timedelta
 
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Segment, Territory
 from contacts.models import Contact
-from pulses.models import Answer, Question, derive_token, hash_token
+from pulses.models import Answer, Question, derive_token, find_by_token, hash_token
 
 
 class QuoteQuerySet(models.QuerySet):
@@ -100,18 +99,10 @@ class Quote(models.Model):
 
     @classmethod
     def from_token(cls, token: str) -> "Quote | None":
-        """The quote a link token belongs to, or None. Looked up by hash, compared in constant time."""
-        if not token or len(token) > 100:
-            return None
-        digest = hash_token(token)
-        quote = (
-            cls.objects.select_related("contact", "contact__account", "answer__response")
-            .filter(token_hash=digest)
-            .first()
+        """The quote a link token belongs to, or None (`find_by_token`)."""
+        return find_by_token(
+            cls.objects.select_related("contact", "contact__account", "answer__response"), token
         )
-        if quote is None or not hmac.compare_digest(quote.token_hash, digest):
-            return None
-        return quote
 
     @property
     def credit_line(self) -> str:

@@ -67,7 +67,11 @@ def acknowledgement_open(*, response: Response) -> Acknowledgement | None:
     if response.source == Response.Source.IMPORT:
         return None
     before = previous_score(response=response)
-    existing = Acknowledgement.objects.filter(response=response).first()
+    try:
+        # Free when the caller loaded it with the response (or knows there is none yet).
+        existing = response.acknowledgement
+    except Acknowledgement.DoesNotExist:
+        existing = None
     if existing is not None:
         flags = existing.urgent, existing.urgent_reason
         existing.set_urgency(score=response.score, previous_score=before)
@@ -98,6 +102,7 @@ def acknowledgement_open(*, response: Response) -> Acknowledgement | None:
     )
     if not skip:
         queue_email(receipt.pk)
+    response.acknowledgement = acknowledgement  # a second call with this response finds it
     return acknowledgement
 
 

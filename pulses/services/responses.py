@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from actions.services.acknowledgements import acknowledgement_open_safely
-from changemaps.services import changemaps_mark_dirty
+from changemaps.services import changemaps_mark_dirty, changemaps_mark_dirty_before_commit
 from contacts.models import Contact
 from contacts.services import contact_update
 from core.services.webhooks import on_commit_publish
@@ -52,9 +52,13 @@ def response_submit(*, invitation: Invitation, answers: dict, language: str) -> 
     `updated_at` moves. Every required question must be answered and every answer must fit its
     question (raises ValidationError). Text is stored exactly as typed; pages escape it.
     """
+    # As it is now, not as the caller loaded it: it may have closed meanwhile.
     wave = Wave.objects.get(pk=invitation.wave_id)
     if not wave.is_open:
         raise WaveClosed(f"“{wave}” has closed.")
+    if invitation.wave.questionnaire_version_id == wave.questionnaire_version_id:
+        # The questions the caller's form was built from (a version a wave uses never changes).
+        wave.questionnaire_version = invitation.wave.questionnaire_version
     validated = _validated_answers(wave=wave, answers=answers, require_all=True)
     response, _ = _response_upsert(
         wave=wave,
@@ -288,6 +292,12 @@ def _response_upsert(
                 )
                 # The owner's 48-hour acknowledgement and the receipt, committed with the answers.
                 acknowledgement_open_safely(response=response)
+                if source == Response.Source.SURVEY:
+                    # A person's submit is one short transaction: counted in it, last thing.
+                    changemaps_mark_dirty_before_commit()
+                else:
+                    # Staff may record inside a longer one (an import): counted after it.
+                    changemaps_mark_dirty()
                 return response, created
         except IntegrityError:
             if attempt:
@@ -306,12 +316,22 @@ def _response_write(
     answers: dict[Question, object],
     submitted_at: datetime | None,
 ) -> tuple[Response, bool]:
-    response = Response.objects.select_for_update().filter(wave=wave, contact=contact).first()
+    # With its acknowledgement, if any (not locked: only the response is).
+    response = (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("acknowledgement")
+        .filter(wave=wave, contact=contact)
+        .first()
+    )
     created = response is None
     if created:
         response = Response(wave=wave, contact=contact, submitted_at=submitted_at or timezone.now())
-    elif submitted_at is not None:
-        response.submitted_at = submitted_at
+        # A new response has no acknowledgement yet: nobody needs to look it up.
+        Response.acknowledgement.related.set_cached_value(response, None)
+    else:
+        response.wave, response.contact = wave, contact  # the rows this request loaded
+        if submitted_at is not None:
+            response.submitted_at = submitted_at
     response.invitation = invitation
     response.source = source
     response.recorded_by = recorded_by
@@ -336,5 +356,4 @@ def _response_write(
     Answer.objects.bulk_update(to_update, ["number", "text", "choice"])
     # Questions answered before and left blank now (optional ones) lose their old answer.
     Answer.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
-    changemaps_mark_dirty()
     return response, created

@@ -20,6 +20,7 @@ import logging
 import smtplib
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -147,7 +148,11 @@ def you_said_we_did(invitation: Invitation) -> list[str]:
     return you_said_we_did_for_invitation(invitation)
 
 
-def email_context(invitation: Invitation, step: Step) -> dict:
+def email_context(
+    invitation: Invitation, step: Step, *, you_said_we_did_items: list[str] | None = None
+) -> dict:
+    """The templates' context; `you_said_we_did_items` when the caller looked them up already
+    (for a whole chunk at once), else they are looked up here."""
     contact = invitation.contact
     signer = invitation.signer or contact.account.owner
     wave = invitation.wave
@@ -164,18 +169,23 @@ def email_context(invitation: Invitation, step: Step) -> dict:
         "unsubscribe_url": unsubscribe_url(invitation),
         "reminder_number": step.number,
         "is_last_reminder": step.is_reminder and step.number >= len(days),
-        "you_said_we_did": you_said_we_did(invitation),
+        "you_said_we_did": (
+            you_said_we_did(invitation) if you_said_we_did_items is None else you_said_we_did_items
+        ),
     }
 
 
-def pulse_email(*, invitation: Invitation, step: Step) -> EmailMultiAlternatives:
+def pulse_email(
+    *, invitation: Invitation, step: Step, you_said_we_did_items: list[str] | None = None
+) -> EmailMultiAlternatives:
     """The email of one step: from the signer's name via Rapport, replies to the signer, in the
     contact's language where templates exist, with one-click unsubscribe (RFC 8058) headers.
 
     Names end up in headers, so line breaks in them are flattened; a header that would still
-    hold one raises HeaderInjectionError rather than being sent.
+    hold one raises HeaderInjectionError rather than being sent. `you_said_we_did_items`: see
+    `email_context`.
     """
-    context = email_context(invitation, step)
+    context = email_context(invitation, step, you_said_we_did_items=you_said_we_did_items)
     language = invitation.contact.preferred_language or DEFAULT_LANGUAGE
     subject = header_text(_render(f"{step.template}_subject", "txt", language, context))
     text = _render(f"{step.template}_body", "txt", language, context)
@@ -222,8 +232,9 @@ def _load(invitation_id: int) -> Invitation:
     ).get(pk=invitation_id)
 
 
-def skip_reason(invitation: Invitation, *, now) -> str:
-    """Why this invitation must not be emailed now, or "" when it may."""
+def skip_reason(invitation: Invitation, *, now, answered: bool | None = None) -> str:
+    """Why this invitation must not be emailed now, or "" when it may. `answered`: whether the
+    contact answered this wave, when the caller looked it up already (for a whole chunk)."""
     contact = invitation.contact
     if invitation.wave.status != Wave.Status.OPEN or invitation.wave.closes_at <= now:
         return "The wave closed before this email could be sent."
@@ -231,7 +242,11 @@ def skip_reason(invitation: Invitation, *, now) -> str:
         return f"{contact.name} has left {contact.account.name}."
     if contact.pulse_consent != Contact.Consent.OPTED_IN:
         return f"{contact.name} opted out of pulses."
-    if Response.objects.filter(wave_id=invitation.wave_id, contact_id=contact.pk).exists():
+    if answered is None:
+        answered = Response.objects.filter(
+            wave_id=invitation.wave_id, contact_id=contact.pk
+        ).exists()
+    if answered:
         return f"{contact.name} has already answered this pulse."
     return ""
 
@@ -288,19 +303,34 @@ def invitation_send(*, invitation_id: int, connection=None) -> bool:
     now = timezone.now()
     if not _claim_invitation(invitation_id, now):
         return False
-    invitation = _load(invitation_id)
-    reason = skip_reason(invitation, now=now)
+    return _send_claimed(_load(invitation_id), now, connection=connection)
+
+
+def _send_claimed(
+    invitation: Invitation,
+    our_claim,
+    *,
+    connection,
+    answered: bool | None = None,
+    you_said_we_did_items: list[str] | None = None,
+) -> bool:
+    """`invitation_send` after the claim: skip, compose, send, record (one UPDATE)."""
+    reason = skip_reason(invitation, now=timezone.now(), answered=answered)
     if reason:
-        _finish_invitation(invitation, now, status=Invitation.Status.SKIPPED, last_error=reason)
+        _finish_invitation(
+            invitation, our_claim, status=Invitation.Status.SKIPPED, last_error=reason
+        )
         return False
     step = Step(0)
     try:
-        message = pulse_email(invitation=invitation, step=step)
+        message = pulse_email(
+            invitation=invitation, step=step, you_said_we_did_items=you_said_we_did_items
+        )
     except Exception as error:
         logger.exception("Invitation %s: could not compose the email", invitation.pk)
         _finish_invitation(
             invitation,
-            now,
+            our_claim,
             status=Invitation.Status.FAILED,
             last_error=_error_text(error),
         )
@@ -310,16 +340,16 @@ def invitation_send(*, invitation_id: int, connection=None) -> bool:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
         if not is_bounce(error):
-            return _send_failed(invitation, now, error)
+            return _send_failed(invitation, our_claim, error)
         _finish_invitation(
-            invitation, now, status=Invitation.Status.BOUNCED, last_error=_error_text(error)
+            invitation, our_claim, status=Invitation.Status.BOUNCED, last_error=_error_text(error)
         )
         return False
     except TRANSIENT_ERRORS as error:
-        return _send_failed(invitation, now, error)
+        return _send_failed(invitation, our_claim, error)
     _finish_invitation(
         invitation,
-        now,
+        our_claim,
         status=Invitation.Status.SENT,
         sent_at=timezone.now(),
         message_id=message.extra_headers["Message-ID"],
@@ -328,30 +358,127 @@ def invitation_send(*, invitation_id: int, connection=None) -> bool:
     return True
 
 
+# A chunk's claims are renewed, and its rows reloaded, at least this often: no claim comes near
+# STALE_CLAIM while its email waits behind slow ones, and what decides skipping (the wave
+# closed, the contact left, opted out or answered) is never older than this.
+CLAIM_ROUND = timedelta(seconds=60)
+
+
+def _claim_invitations(invitation_ids: list[int], now) -> None:
+    """`_claim_invitation` for many at once (one UPDATE); `_load_claimed` finds ours."""
+    claimable = Q(status=Invitation.Status.PENDING) | Q(
+        status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
+    Invitation.objects.filter(
+        claimable, pk__in=invitation_ids, attempts__lt=MAX_SEND_ATTEMPTS
+    ).update(status=Invitation.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+
+
+def _renew_claims(invitation_ids: list[int], our_claim, now) -> None:
+    Invitation.objects.filter(
+        pk__in=invitation_ids, status=Invitation.Status.SENDING, claimed_at=our_claim
+    ).update(claimed_at=now)
+
+
+def _load_claimed(invitation_ids: list[int], claim) -> list[Invitation]:
+    """The invitations among `invitation_ids` claimed at `claim` (by us), in that order."""
+    claimed = Invitation.objects.select_related(
+        "wave__programme", "contact__account__owner", "signer"
+    ).filter(pk__in=invitation_ids, status=Invitation.Status.SENDING, claimed_at=claim)
+    by_id = {invitation.pk: invitation for invitation in claimed}
+    return [by_id[pk] for pk in invitation_ids if pk in by_id]
+
+
+def _release_claims(invitation_ids: list[int], our_claim) -> None:
+    """Claimed but not tried: back to pending, the attempt not counted, still taken in hand
+    (claimed_at) so that the retry sends them, not the next schedule run."""
+    Invitation.objects.filter(
+        pk__in=invitation_ids, status=Invitation.Status.SENDING, claimed_at=our_claim
+    ).update(
+        status=Invitation.Status.PENDING, attempts=F("attempts") - 1, claimed_at=timezone.now()
+    )
+
+
 def invitations_send(*, invitation_ids: list[int]) -> list[int]:
-    """Email several invitations over one mail-server connection, each exactly once as
-    `invitation_send` does (each is claimed, sent and recorded on its own). Returns the ids
-    that met a transient mail error, for the caller to retry one by one with back-off: they
-    are pending again (with `last_error`), or were never claimed when the server could not
-    even be reached.
+    """Email several invitations over one mail-server connection, each exactly once. Returns
+    the ids that met a transient mail error, for the caller to retry one by one with back-off:
+    they are pending again (with `last_error`), or were never claimed (or released unclaimed)
+    when the server could not be reached.
 
     Opening an SMTP connection (and TLS, and login) costs more than sending one email, so a
-    wave's thousands of emails go out in batches, each over one connection.
+    wave's thousands of emails go out in batches, each over one connection. The batch is
+    claimed with one conditional UPDATE (as `invitation_send` claims one: whatever another
+    worker holds, or was sent, is left out), loaded with one query, and checked for answers
+    and "you said, we did" in a few more; each email is then sent and recorded with its own
+    UPDATE, as `invitation_send` does. Claims are renewed every CLAIM_ROUND. Should this
+    call fail midway (the database gone), the claims it could not release go stale after
+    STALE_CLAIM and the schedule hands those invitations out again, as for a worker that died.
     """
-    to_retry = []
+    # Imported here: actions builds on pulses, not the other way round.
+    from actions.selectors import you_said_we_did_for_invitations
+
+    to_retry: list[int] = []
     connection = get_connection()
     try:
-        for invitation_id in invitation_ids:
-            try:
-                connection.open()  # no-op while open; reopens after an error closed it
-                invitation_send(invitation_id=invitation_id, connection=connection)
-            except TRANSIENT_ERRORS:
-                to_retry.append(invitation_id)
-                # The connection may be broken; the next email opens a fresh one.
-                connection.close()
+        try:
+            connection.open()
+        except TRANSIENT_ERRORS:
+            return list(invitation_ids)  # nothing claimed: the retries send them
+        remaining, our_claim = list(dict.fromkeys(invitation_ids)), None
+        while remaining:
+            now = timezone.now()
+            if our_claim is None:
+                _claim_invitations(remaining, now)
+            else:
+                _renew_claims(remaining, our_claim, now)
+            invitations = _load_claimed(remaining, now)
+            our_claim, remaining = now, []
+            answered = set(
+                Response.objects.filter(
+                    wave_id__in={i.wave_id for i in invitations},
+                    contact_id__in={i.contact_id for i in invitations},
+                ).values_list("wave_id", "contact_id")
+            )
+            told = you_said_we_did_for_invitations(invitations)
+            for index, invitation in enumerate(invitations):
+                # At least one email per round, so that every round makes progress.
+                if index and timezone.now() - our_claim > CLAIM_ROUND:
+                    remaining = [i.pk for i in invitations[index:]]
+                    break
+                try:
+                    connection.open()  # no-op while open; reopens after an error closed it
+                except TRANSIENT_ERRORS:
+                    unsent = [i.pk for i in invitations[index:]]
+                    _release_claims(unsent, our_claim)
+                    return to_retry + unsent
+                try:
+                    _send_claimed(
+                        invitation,
+                        our_claim,
+                        connection=connection,
+                        answered=(invitation.wave_id, invitation.contact_id) in answered,
+                        you_said_we_did_items=told[invitation.pk],
+                    )
+                except TRANSIENT_ERRORS:
+                    to_retry.append(invitation.pk)
+                    # The connection may be broken; the next email opens a fresh one.
+                    connection.close()
+                except BaseException:
+                    # Whether this one left is unknown: its claim stays and goes stale.
+                    _release_claims_quietly([i.pk for i in invitations[index + 1 :]], our_claim)
+                    raise
     finally:
         connection.close()
     return to_retry
+
+
+def _release_claims_quietly(invitation_ids: list[int], our_claim) -> None:
+    """`_release_claims` while an error is on its way out: if this fails too (the database is
+    gone), the claims go stale and the schedule hands the invitations out again."""
+    try:
+        _release_claims(invitation_ids, our_claim)
+    except Exception:
+        logger.exception("Could not release %d claimed invitations", len(invitation_ids))
 
 
 # --- Sending a reminder ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -90,11 +91,13 @@ def survey(request, token):
         return _not_found(request)
     language = _page_language(invitation)
     with translation.override(language):
-        context = _page_context(invitation, language)
-        if not invitation.wave.is_open:
-            return render(request, "pulses/survey_closed.html", context)
-        version, response = invitation.wave.questionnaire_version, context["response"]
+        wave = invitation.wave
+        if not wave.is_open:
+            return render(request, "pulses/survey_closed.html", _page_context(invitation, language))
+        version = wave.questionnaire_version
         if request.method == "POST":
+            # One query for the questions, shared by the form and response_submit's checks.
+            prefetch_related_objects([version], "questions")
             form = SurveyForm(request.POST, version=version, language=language)
             if form.is_valid():
                 try:
@@ -102,18 +105,23 @@ def survey(request, token):
                         invitation=invitation, answers=form.answers(), language=language
                     )
                 except WaveClosed:
+                    context = _page_context(invitation, language)
                     return render(request, "pulses/survey_closed.html", context)
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
+                    # The page's words are only needed when it is shown: not for the redirect.
                     return redirect(f"{request.path}?sent=1")
+            context = _page_context(invitation, language)
         else:
             invitation_mark_opened(invitation=invitation)
+            context = _page_context(invitation, language)
+            response = context["response"]
             if response is not None and request.GET.get("sent"):
                 return render(request, "pulses/survey_thanks.html", context)
             saved = response_saved_answers(response=response)
             form = SurveyForm(version=version, language=language, initial_answers=saved)
-        mirror = previous_feedback(contact=invitation.contact, before=invitation.wave)
+        mirror = previous_feedback(contact=invitation.contact, before=wave)
         context |= {"form": form, "mirror": mirror, "mirror_intro": _mirror_intro(mirror, context)}
         context["since_last_pulse"] = you_said_we_did_for_invitation(invitation)
         return render(request, "pulses/survey.html", context)
@@ -156,7 +164,9 @@ def _page_language(invitation: Invitation) -> str:
     preferred = invitation.contact.preferred_language
     if preferred == DEFAULT_LANGUAGE:
         return preferred
-    questions = invitation.wave.questionnaire_version.questions.all()
+    version = invitation.wave.questionnaire_version
+    prefetch_related_objects([version], "questions")  # the form reads them again
+    questions = version.questions.all()
     return preferred if all(preferred in q.prompt for q in questions) else DEFAULT_LANGUAGE
 
 

@@ -7,6 +7,7 @@ a full page load; those are cached (rendered) until anything they show changes.
 """
 
 import hashlib
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -25,8 +26,26 @@ from changemaps.forms import PortfolioFilterForm
 from changemaps.rules import Thresholds
 
 # Bump when the portfolio's templates or shaping change, so no cache serves the old page.
-PORTFOLIO_CACHE_FORMAT = 1
 PORTFOLIO_CACHE_SECONDS = 60 * 60
+
+
+def _code_fingerprint() -> str:
+    """The code that shapes and renders the cached part: a deploy that changes it gets new
+    cache keys, so Redis never serves HTML from the previous release."""
+    root = Path(__file__).resolve().parent.parent
+    parts = [
+        *sorted((root / "changemaps" / "dashboards").glob("*.py")),
+        *sorted((root / "changemaps" / "charts").glob("*.py")),
+        *sorted((root / "templates" / "changemaps").glob("_*.html")),
+        root / "changemaps" / "dashboard_selectors.py",
+    ]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+PORTFOLIO_CACHE_FORMAT = _code_fingerprint()
 
 
 def _portfolio_cache_key(request, thresholds: Thresholds) -> str:

@@ -99,7 +99,7 @@ def _portfolio_body(request, *, thresholds: Thresholds) -> tuple[dict, dict]:
 @vary_on_headers("HX-Request")
 def portfolio(request):
     entry, built = _portfolio_body(request, thresholds=Thresholds.from_settings())
-    body = mark_safe(entry["body"])  # noqa: S308 - rendered by our template, escaped there # nosec B308
+    body = mark_safe(entry["body"])  # noqa: S308 - rendered by our template, escaped there # nosec B308, B703
     if request.htmx and not request.htmx.history_restore_request:
         return HttpResponse(body)
     if built:

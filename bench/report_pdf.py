@@ -157,7 +157,12 @@ def run() -> list[Result]:
             note=(
                 f"{ours_rate:.1f} pages/s vs Chromium {chromium_rate:.1f}: {rate_ratio:.2f}× "
                 f"(target ≥ 0.15×: {'met' if rate_ratio >= 0.15 else 'not met'}); "
-                "includes exporting the charts through the warm kaleido server"
+                "includes exporting the charts through the warm kaleido server; why not: "
+                "WeasyPrint lays pages out in Python (style cascade, line breaking through "
+                "Pango, drawing) where Chromium's Blink is C++, and profiling puts most of our "
+                "time there, not in the charts; what would: laying chapters out in parallel "
+                "processes and joining the PDFs (page numbers and the contents list then need "
+                "a second pass), or caching each chart's SVG per data version for regenerations"
             ),
         ),
         Result(

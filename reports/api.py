@@ -1,7 +1,7 @@
 """/api/v1/reports/: ask for a PDF report, poll its progress, download it (audited)."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -16,6 +16,7 @@ from core.api.viewsets import ReadCreateViewSet
 from reports.models import ReportJob
 from reports.serializers import ReportJobSerializer
 from reports.services.jobs import report_job_download, report_job_request
+from reports.views.jobs import report_file_response
 
 
 class ReportNotReady(APIException):
@@ -137,15 +138,11 @@ class ReportJobViewSet(ReadCreateViewSet):
     )
     def download(self, request, pk=None):
         job = self.get_object()
-        if job.status != ReportJob.Status.DONE or not job.file:
-            raise ReportNotReady
-        report_job_download(job=job, user=request.user, request=request)
-        response = FileResponse(
-            job.file.open("rb"), as_attachment=True, filename=job.filename,
-            content_type="application/pdf",
-        )  # fmt: skip
-        response["Cache-Control"] = "private, no-store"
-        return response
+        try:
+            report_job_download(job=job, user=request.user, request=request)
+        except ValidationError as error:
+            raise ReportNotReady from error
+        return report_file_response(job)
 
 
 router.register("reports", ReportJobViewSet, basename="report")

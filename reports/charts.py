@@ -5,7 +5,7 @@ browser), so a report and a dashboard never disagree on colours or numbers. Kale
 headless Chromium; starting one costs seconds, so each process keeps a single export server
 warm and every chart after the first takes a fraction of a second. Where no Chromium is
 installed the report still renders, with each chart's table alternative in its place
-(`figure_svg` answers None and logs why, once).
+(`figures_svg` answers None for it and logs why, once).
 """
 
 import contextlib
@@ -124,8 +124,3 @@ def figures_svg(charts: list[tuple[dict, int, int]]) -> list[str | None]:
             for error in errors or ():
                 logger.error("A chart could not be exported; the report shows its table: %s", error)
             return [path.read_text() if path.exists() else None for path in paths]
-
-
-def figure_svg(figure: dict, *, width: int, height: int) -> str | None:
-    """One figure as an SVG document, or None when it cannot be drawn."""
-    return figures_svg([(figure, width, height)])[0]

@@ -8,7 +8,7 @@ see, narrowed to a segment or a territory. Internal reports add the call list an
 feedback reviews. Nothing here writes.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import zip_longest
 
@@ -24,7 +24,7 @@ from pulses.models import PulseProgramme
 from pulses.services.waves import programme_accounts
 from reports.models import Quote, ReportJob
 from reports.rendering import chart_path, chart_url
-from reports.selectors.quotes import ReportQuote, quotes_for_report
+from reports.selectors.quotes import ReportQuote, quotes_for_report, report_quote
 
 # The charts each report prints, in order, with their size on the page (CSS pixels).
 ACCOUNT_CHARTS = {
@@ -144,7 +144,9 @@ def _balanced(quotes: dict, *, internal: bool) -> tuple[list, list]:
 def _portfolio_quotes(accounts, *, internal: bool) -> dict[str, list[ReportQuote]]:
     """Quotes across the accounts, newest first, at most two per account and side; only
     approved ones unless internal. One query, whatever the number of accounts."""
-    quotes = Quote.objects.filter(contact__account__in=accounts).select_related("contact__account")
+    quotes = Quote.objects.filter(contact__account__in=accounts).select_related(
+        "contact__account", "answer__response__wave"
+    )
     if not internal:
         quotes = quotes.approved()
     per_account: dict[tuple[int, str], int] = {}
@@ -153,17 +155,10 @@ def _portfolio_quotes(accounts, *, internal: bool) -> dict[str, list[ReportQuote
         seen = per_account.get((quote.contact.account_id, quote.side), 0)
         if seen < 2:
             per_account[(quote.contact.account_id, quote.side)] = seen + 1
-            result[quote.side].append(
-                ReportQuote(
-                    side=quote.side,
-                    text=quote.text,
-                    credit_line=f"{quote.credit_line} · {quote.contact.account.name}",
-                    state=quote.status,
-                    state_label=quote.get_status_display(),
-                    contact_name=quote.contact.name,
-                    contact_id=quote.contact_id,
-                )
-            )
+            row = report_quote(quote, internal=internal)
+            # Across accounts, the credit says which account the person is at.
+            credit = f"{row.credit_line} · {quote.contact.account.name}"
+            result[quote.side].append(replace(row, credit_line=credit))
     return result
 
 

@@ -137,7 +137,8 @@ class ReportQuote:
         return bool(self.original_text) and self.original_text.strip() != self.text.strip()
 
 
-def _row(quote: Quote, *, internal: bool) -> ReportQuote:
+def report_quote(quote: Quote, *, internal: bool) -> ReportQuote:
+    """One quote as a report prints it (client: wording and credit only)."""
     if not internal:
         return ReportQuote(side=quote.side, text=quote.text, credit_line=quote.credit_line)
     response = quote.answer.response
@@ -191,7 +192,7 @@ def quotes_for_report(
     quotes = quotes.order_by("-answer__response__submitted_at", "-pk")
     result: dict[str, list[ReportQuote]] = {side: [] for side in Quote.Side.values}
     for quote in quotes:
-        result[quote.side].append(_row(quote, internal=internal))
+        result[quote.side].append(report_quote(quote, internal=internal))
     if internal:
         answers = _quotable_answers().filter(
             response__contact__account=account,

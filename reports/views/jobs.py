@@ -80,14 +80,8 @@ def report_progress(request, pk):
     return render(request, "reports/_job_progress.html", {"job": job}, status=status)
 
 
-@login_required
-@require_GET
-def report_download(request, pk):
-    job = _job_for(request.user, pk)
-    try:
-        report_job_download(job=job, user=request.user, request=request)
-    except ValidationError as error:
-        raise Http404("This report is not ready.") from error
+def report_file_response(job: ReportJob) -> FileResponse:
+    """The finished report's PDF as a private, uncached attachment (the page's and the API's)."""
     response = FileResponse(
         job.file.open("rb"),
         as_attachment=True,
@@ -96,6 +90,17 @@ def report_download(request, pk):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def report_download(request, pk):
+    job = _job_for(request.user, pk)
+    try:
+        report_job_download(job=job, user=request.user, request=request)
+    except ValidationError as error:
+        raise Http404("This report is not ready.") from error
+    return report_file_response(job)
 
 
 @login_required

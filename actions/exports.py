@@ -17,14 +17,12 @@ from django.views.decorators.http import require_GET
 from accounts.models import Account, User
 from accounts.selectors import account_get_for_user
 from actions.models import Action, ActionUpdate
-from core.models import AuditEvent
-from core.services.audit import audit_record
 from core.spreadsheets import (
     ExportRequestError,
     ExportRows,
+    audited_export_response,
     export_filename,
     export_format,
-    spreadsheet_response,
 )
 from pulses.models import Response
 
@@ -112,24 +110,14 @@ def _export(request, *, account: Account | None):
     except ExportRequestError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     export = actions_export_rows(user=request.user, account=account)
-    audit_record(
-        actor=request.user,
-        verb=AuditEvent.Verb.EXPORTED,
-        target_type="export",
-        target_id=account.pk if account else "",
-        target=f"Actions · {account.name if account else 'all accounts'}",
-        detail={
-            "export": "actions",
-            "format": kind,
-            "rows": export.count,
-            "filters": {"account": account.pk if account else None},
-        },
-        request=request,
-    )
-    return spreadsheet_response(
+    return audited_export_response(
+        request,
+        export=export,
         kind=kind,
-        header=export.header,
-        rows=export.rows,
+        name="actions",
+        target=f"Actions · {account.name if account else 'all accounts'}",
+        target_id=account.pk if account else "",
+        filters={"account": account.pk if account else None},
         filename=export_filename("actions", account.name if account else "all", extension=kind),
         sheet_name="Actions",
     )

@@ -23,14 +23,12 @@ from changemaps.dashboard_selectors import GROUP_FIELDS, portfolio_accounts
 from changemaps.forms import PortfolioFilterForm
 from changemaps.models import ContactSnapshot
 from changemaps.selectors import changemap_latest_wave, contact_snapshots_visible_to
-from core.models import AuditEvent
-from core.services.audit import audit_record
 from core.spreadsheets import (
     ExportRequestError,
     ExportRows,
+    audited_export_response,
     export_filename,
     export_format,
-    spreadsheet_response,
 )
 from pulses.models import Wave
 
@@ -82,24 +80,14 @@ def _export(request, *, scope: str, name: str, accounts: QuerySet[Account], filt
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     wave = changemap_latest_wave(accounts=accounts)
     export = changemap_export_rows_for_user(user=request.user, accounts=accounts, wave=wave)
-    audit_record(
-        actor=request.user,
-        verb=AuditEvent.Verb.EXPORTED,
-        target_type="export",
-        target_id=filters.get(scope, ""),
-        target=f"Change map · {name}" + (f" · {wave.name}" if wave else ""),
-        detail={
-            "export": "changemap",
-            "format": kind,
-            "rows": export.count,
-            "filters": {"scope": scope, **filters, "wave": wave.pk if wave else None},
-        },
-        request=request,
-    )
-    return spreadsheet_response(
+    return audited_export_response(
+        request,
+        export=export,
         kind=kind,
-        header=export.header,
-        rows=export.rows,
+        name="changemap",
+        target=f"Change map · {name}" + (f" · {wave.name}" if wave else ""),
+        target_id=filters.get(scope, ""),
+        filters={"scope": scope, **filters, "wave": wave.pk if wave else None},
         filename=export_filename("changemap", name, extension=kind),
         sheet_name="Change map",
     )

@@ -30,6 +30,9 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font
 
+from core.models import AuditEvent
+from core.services.audit import audit_record
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_GUARD = "'"
 # A guard that `neutralise_formula` added: an apostrophe directly before a trigger character.
@@ -379,3 +382,31 @@ def spreadsheet_response(
         )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def audited_export_response(
+    request,
+    *,
+    export: ExportRows,
+    kind: str,
+    name: str,
+    target: str,
+    target_id: object = "",
+    filters: dict,
+    filename: str,
+    sheet_name: str,
+) -> HttpResponse:
+    """Record the export in the audit log (who, what, format, row count, filters), then answer
+    the download: every page's export goes through here, so none can skip the log."""
+    audit_record(
+        actor=request.user,
+        verb=AuditEvent.Verb.EXPORTED,
+        target_type="export",
+        target_id=target_id,
+        target=target,
+        detail={"export": name, "format": kind, "rows": export.count, "filters": filters},
+        request=request,
+    )
+    return spreadsheet_response(
+        kind=kind, header=export.header, rows=export.rows, filename=filename, sheet_name=sheet_name
+    )

@@ -18,14 +18,12 @@ from django.views.decorators.http import require_GET
 from accounts.models import Account, User
 from accounts.selectors import account_get_for_user
 from contacts.models import Contact
-from core.models import AuditEvent
-from core.services.audit import audit_record
 from core.spreadsheets import (
     ExportRequestError,
     ExportRows,
+    audited_export_response,
     export_filename,
     export_format,
-    spreadsheet_response,
 )
 from pulses.models import Answer, Question, QuestionnaireVersion, Response, Wave
 from pulses.selectors import waves_visible_to
@@ -155,29 +153,20 @@ def _export(request, *, account: Account | None):
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     export = responses_export_rows(user=request.user, account=account, wave=wave)
     scope = account.name if account else "all accounts"
-    audit_record(
-        actor=request.user,
-        verb=AuditEvent.Verb.EXPORTED,
-        target_type="export",
-        target_id=account.pk if account else "",
-        target=f"Responses · {scope}" + (f" · {wave.name}" if wave else ""),
-        detail={
-            "export": "responses",
-            "format": kind,
-            "rows": export.count,
-            "filters": {
-                "account": account.pk if account else None,
-                "wave": wave.pk if wave else None,
-            },
-        },
-        request=request,
-    )
-    parts = ["responses", account.name if account else "all", wave.name if wave else ""]
-    return spreadsheet_response(
+    return audited_export_response(
+        request,
+        export=export,
         kind=kind,
-        header=export.header,
-        rows=export.rows,
-        filename=export_filename(*parts, extension=kind),
+        name="responses",
+        target=f"Responses · {scope}" + (f" · {wave.name}" if wave else ""),
+        target_id=account.pk if account else "",
+        filters={"account": account.pk if account else None, "wave": wave.pk if wave else None},
+        filename=export_filename(
+            "responses",
+            account.name if account else "all",
+            wave.name if wave else "",
+            extension=kind,
+        ),
         sheet_name="Responses",
     )
 

@@ -57,6 +57,11 @@ class ContactForm(forms.ModelForm):
         if self.instance.pk:
             colleagues = colleagues.exclude(pk=self.instance.pk)
             self.fields["buying_roles"].initial = list(self.instance.buying_roles.all())
+        if self.instance.erased_at:
+            for name in Contact.LOCKED_AFTER_ERASURE:
+                # Disabled: the browser cannot send them and Django keeps the stored value.
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Erased at the person's request."
         self.fields["reports_to"].queryset = colleagues
         self.fields["owner"].queryset = User.objects.filter(is_active=True)
 

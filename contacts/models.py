@@ -139,6 +139,11 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What erasure blanks (contacts.privacy.erasure) and nobody may fill in again afterwards:
+    # re-entering an erased person's details would undo their request. Consent stays "opted out".
+    PERSONAL_FIELDS = ("name", "email", "phone", "job_title", "location", "time_zone", "notes")
+    LOCKED_AFTER_ERASURE = (*PERSONAL_FIELDS, "pulse_consent")
+
     # erased_at: the erasure itself is one history entry ("Personal data erased"), with its reason.
     history = HistoricalRecords(
         m2m_fields=[buying_roles], excluded_fields=["updated_at", "erased_at"]

@@ -7,6 +7,7 @@ nothing half-done. `actor` is recorded as the author of the history entries it c
 from collections.abc import Iterable
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,6 +57,8 @@ def contact_update(
 
     Marking someone as left publishes the `contact.left` webhook event once committed.
     """
+    if contact.erased_at:
+        _refuse_personal_data_after_erasure(contact, fields)
     previous_consent = contact.pulse_consent
     previous_status = contact.status
     previous_owner = contact.owner
@@ -87,6 +90,22 @@ def contact_update(
             },
         )
     return contact
+
+
+ERASED_FIELD_LOCKED = "This person's personal data was erased at their request; it stays erased."
+
+
+def _refuse_personal_data_after_erasure(contact: Contact, fields: dict) -> None:
+    """Department, roles, influence, owner and status stay editable after an erasure (the
+    account's structure); name, address, notes and the rest of `Contact.LOCKED_AFTER_ERASURE` do
+    not, whoever asks (form, API, import)."""
+    refused = {
+        name: ERASED_FIELD_LOCKED
+        for name, value in fields.items()
+        if name in Contact.LOCKED_AFTER_ERASURE and value != getattr(contact, name)
+    }
+    if refused:
+        raise ValidationError(refused)
 
 
 def _contact_data(contact_id: int) -> dict | None:

@@ -358,15 +358,8 @@ def _reports_withdraw(contact: Contact) -> int:
 
 
 def _erased_profile_fields(contact_id: int) -> dict:
-    return {
-        "name": erased_name(contact_id),
-        "email": erased_email(contact_id),
-        "phone": "",
-        "job_title": "",
-        "location": "",
-        "time_zone": "",
-        "notes": "",
-    }
+    blank = dict.fromkeys(Contact.PERSONAL_FIELDS, "")
+    return blank | {"name": erased_name(contact_id), "email": erased_email(contact_id)}
 
 
 def _profile_erase(contact: Contact, *, actor: User | None, now: datetime) -> Counter:

@@ -11,6 +11,7 @@ import json
 
 import jsonschema
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -410,6 +411,66 @@ def test_erasing_twice_changes_nothing_and_is_audited_once(world, administrator)
     assert (event.actor, event.target_id) == (administrator, str(greta.pk))
     assert event.detail["keep_scores"] is True
     assert "Lindqvist" not in json.dumps(event.detail) + event.target
+
+
+def test_after_erasure_the_edit_form_keeps_her_details_erased_and_the_structure_editable(
+    world, administrator, client_for, manager
+):
+    greta = world["greta"]
+    privacy.contact_erase(contact=greta, actor=administrator, keep_scores=True)
+    client = client_for(manager)
+    url = reverse("contacts:edit", args=[greta.pk])
+
+    page = client.get(url)
+    posted = client.post(
+        url,
+        {
+            **GRETA,  # a browser cannot send disabled fields; a hand-made request can
+            "pulse_consent": "opted_in",
+            "department": "Operations",
+            "status": "active",
+            "preferred_language": "en",
+            "buying_roles": ["decision_maker"],
+        },
+    )
+
+    assert "personal data was erased at their request" in page.content.decode()
+    assert page.context["form"].fields["name"].disabled
+    assert posted.status_code == 302
+    greta.refresh_from_db()
+    assert greta.name == privacy.erased_name(greta.pk)
+    assert greta.email == privacy.erased_email(greta.pk)
+    assert (greta.phone, greta.job_title, greta.notes) == ("", "", "")
+    assert greta.pulse_consent == Contact.Consent.OPTED_OUT
+    assert greta.department == "Operations"
+    assert traces_in(database_dump()) == []
+
+
+def test_after_erasure_the_api_and_services_refuse_her_details(
+    world, administrator, client_for, manager
+):
+    greta = world["greta"]
+    privacy.contact_erase(contact=greta, actor=administrator, keep_scores=True)
+
+    refused = client_for(manager).patch(
+        f"/api/v1/contacts/{greta.pk}/",
+        {"name": GRETA["name"], "influence": 3},
+        content_type="application/json",
+    )
+    allowed = client_for(manager).patch(
+        f"/api/v1/contacts/{greta.pk}/", {"influence": 3}, content_type="application/json"
+    )
+
+    assert refused.status_code == 400
+    assert [error["pointer"] for error in refused.json()["errors"]] == ["#/name"]
+    assert allowed.status_code == 200
+    greta.refresh_from_db()
+    assert (greta.name, greta.influence) == (privacy.erased_name(greta.pk), 3)
+    with pytest.raises(ValidationError) as refusal:
+        services.contact_update(
+            contact=greta, fields={"pulse_consent": Contact.Consent.OPTED_IN}, actor=manager
+        )
+    assert set(refusal.value.message_dict) == {"pulse_consent"}
 
 
 def test_erasing_without_keeping_scores_removes_them_from_the_maps(

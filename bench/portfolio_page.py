@@ -28,12 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = 30
 LARGE_RUNS = 5  # a large page takes seconds
 NOTE_COLD = (
-    "; why not: the trend and the movers read every account's row in every wave (24,000 rows "
-    "at 2,000 accounts, each with its counts as JSON to decode) and the call list combines "
-    "every account's list; what would: per-wave totals for the whole portfolio "
-    "written by the recompute (12 rows to read instead of 24,000, for those who see every "
-    "account), and rendering the executives' portfolio into the cache right after each "
-    "recompute so no visitor waits for it"
+    "; why not: what is left is spread thin. At 2,000 accounts the largest part is the "
+    "database ranking every account's row in every wave to find each one's last earlier "
+    "score for the movers (24,000 wide rows visited for 4,000 kept), then pandas and Python "
+    "over 2,000 accounts (the mix, the territory and segment sums, the filters' choices); at "
+    "25 accounts it is Django's and pandas' fixed costs: compiling 6 queries, building a "
+    "~100 KB page, frames of a few rows. What would: rendering the executives' unfiltered "
+    "portfolio into the cache right after each recompute, so no visitor waits for it (the "
+    "body reads the query string from its request, for the export buttons: it would need "
+    "rendering without one); each account's previous score stored on its row by the "
+    "recompute (the movers would read 2,000 rows, not rank 24,000); the call list and the "
+    "tables behind the charts loaded when opened rather than with the page"
 )
 
 
@@ -149,10 +154,14 @@ def run() -> list[Result]:
                 what = (
                     f"{figures['queries']} queries (constant: asserted in tests); the cache "
                     "cleared before each request: what the first visitor after a recompute or "
-                    "an edit gets; the call list reads only its 100 people (was: everyone in a "
-                    "call-list category, 16,000), URLs are formatted from one reverse(), the "
-                    "account table holds the chart's 25 rows (at 2,000 accounts the page fell "
-                    "from 1 MB)"
+                    "an edit gets; the trend, the KPIs and the call list come from the "
+                    "portfolio's own row per wave, written by the recompute (`combine_groups` "
+                    "of every account's row: 12 rows read instead of 24,000 for those who see "
+                    "every account; the same page, byte for byte), the mix and the movers from "
+                    "each account's latest row and its last earlier one with a score (4,000 "
+                    "rows, their counts decoded in one call), the call list reads only its 100 "
+                    "people, table cells are built in Python, not by template conditions, the "
+                    "account table holds the chart's 25 rows"
                 )
             results.append(
                 Result(

@@ -1,9 +1,10 @@
 """Change-map snapshots: what `changemaps.rules` said about every person and group, per wave.
 
-Snapshots are derived data, global (not per user) and rewritten whole by
+Snapshots are derived data, global (not per user) and written by
 `changemaps.services.changemaps_compute`; pages read them through the account gate
 (`changemaps.selectors.*_visible_to`). The natural keys are (wave, contact) and
-(wave, dimension, key); row ids change on every recompute.
+(wave, dimension, key). A recompute gives new ids to every group row and to the person rows
+that changed; a person row that did not change keeps its id.
 """
 
 from django.db import models
@@ -61,18 +62,20 @@ class ContactSnapshot(models.Model):
 
 
 class GroupSnapshot(models.Model):
-    """The aggregates of one account, territory, segment or owner as of one wave."""
+    """The aggregates of one account, territory, segment or owner as of one wave, or of the
+    whole portfolio (key 0: every account, for those who see every account)."""
 
     class Dimension(models.TextChoices):
         ACCOUNT = "account", "Account"
         TERRITORY = "territory", "Territory"
         SEGMENT = "segment", "Segment"
         OWNER = "owner", "Owner"
+        PORTFOLIO = "portfolio", "Portfolio"
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="group_snapshots")
     dimension = models.CharField(max_length=10, choices=Dimension)
     key = models.PositiveBigIntegerField(
-        help_text="The account, territory, segment or user id; 0: none."
+        help_text="The account, territory, segment or user id; 0: none (the portfolio: 0)."
     )
     label = models.CharField(max_length=200)
     people = models.PositiveIntegerField()

@@ -18,6 +18,8 @@ TO_CALL = [key for key in ORDER if key in CALL_LIST]
 # What `wave_scores` says of a wave without a score.
 NO_ANSWER = "no answer"
 NOT_ASKED = "not asked, or not yet answered"
+TREND_COLUMNS = ["wave_id", "wave_name", "opens_on", "weighted_score", "participation", "people",
+                 "to_call"]  # fmt: skip
 
 
 def wave_labels(waves: pd.DataFrame) -> list[str]:
@@ -82,16 +84,29 @@ def trend_frame(
                 "to_call": called,
             }
         )
-    columns = [
-        "wave_id",
-        "wave_name",
-        "opens_on",
-        "weighted_score",
-        "participation",
-        "people",
-        "to_call",
+    return pd.DataFrame(out, columns=TREND_COLUMNS)
+
+
+def totals_trend(totals: Iterable[Mapping], waves: pd.DataFrame) -> pd.DataFrame:
+    """`trend_frame` from rows that already combine every account of a wave (the portfolio's
+    own rows: `combine_groups` of them, made with the snapshots), one per wave."""
+    of_wave = {row["wave_id"]: row for row in totals}
+    out = [
+        {
+            "wave_id": wave_id,
+            "wave_name": name,
+            "opens_on": opens_on,
+            "weighted_score": of_wave[wave_id]["weighted_score"],
+            "participation": of_wave[wave_id]["participation"],
+            "people": of_wave[wave_id]["people"],
+            "to_call": to_call(of_wave[wave_id]["counts"]),
+        }
+        for wave_id, name, opens_on in waves[["wave_id", "wave_name", "opens_on"]].itertuples(
+            index=False
+        )
+        if wave_id in of_wave
     ]
-    return pd.DataFrame(out, columns=columns)
+    return pd.DataFrame(out, columns=TREND_COLUMNS)
 
 
 def to_call(counts: Mapping) -> int:
@@ -116,36 +131,46 @@ def movers_frame(
     ]
     if waves.empty or history.empty:
         return pd.DataFrame(columns=columns)
+    # Plain Python over the rows: pandas' merges and group-bys cost more than the work itself
+    # at 2,000 accounts, and more than the whole page at 25.
     position = {wave_id: i for i, wave_id in enumerate(waves["wave_id"])}
-    frame = history[history["account_id"].isin(accounts["account_id"])].copy()
-    frame["position"] = frame["wave_id"].map(position)
-    frame["to_call"] = [to_call(counts) for counts in frame["counts"]]
-    latest = frame[frame["position"] == len(waves) - 1].set_index("account_id")
-    earlier = frame[(frame["position"] < len(waves) - 1) & frame["weighted_score"].notna()]
-    earlier = earlier.sort_values("position").groupby("account_id").tail(1).set_index("account_id")
-    both = latest[["weighted_score", "to_call"]].merge(
-        earlier[["weighted_score", "to_call"]],
-        left_index=True,
-        right_index=True,
-        suffixes=("", "_before"),
-    )
-    both = both[both["weighted_score"].notna()]
-    both["change"] = (both["weighted_score"] - both["weighted_score_before"]).round(2)
-    both = both[both["change"].abs() >= MOVED]
-    both = both.reindex(both["change"].abs().sort_values(ascending=False, kind="stable").index)
-    both = both.head(limit).sort_values("change", ascending=False, kind="stable")
-    named = accounts.set_index("account_id")
+    last = len(waves) - 1
+    shown = set(accounts["account_id"])
+    now: dict = {}  # account → (score, counts) in the latest wave
+    before: dict = {}  # account → (position, score, counts) of its last earlier wave with a score
+    for wave_id, account_id, counts, score in history[
+        ["wave_id", "account_id", "counts", "weighted_score"]
+    ].itertuples(index=False):
+        at = position.get(wave_id)
+        if at is None or account_id not in shown:
+            continue
+        if at == last:
+            now[account_id] = (score, counts)
+        elif pd.notna(score) and at > before.get(account_id, (-1,))[0]:
+            before[account_id] = (at, score, counts)
+    both = [
+        (account_id, before[account_id][1], score, before[account_id][2], counts)
+        for account_id, (score, counts) in now.items()
+        if account_id in before and pd.notna(score)
+    ]
+    # Rounded as pandas rounds (NumPy's), so a change of exactly 0.05 counts the same.
+    changes = np.round(np.array([after - prior for _, prior, after, _, _ in both], float), 2)
+    moved = [
+        (*row, change)
+        for row, change in zip(both, changes.tolist(), strict=True)
+        if abs(change) >= MOVED
+    ]
+    moved = sorted(moved, key=lambda row: -abs(row[-1]))[:limit]  # stable: ties keep their order
+    moved = sorted(moved, key=lambda row: -row[-1])
+    named = dict(
+        zip(accounts["account_id"], zip(accounts["account"], accounts["url"], strict=True),
+            strict=True)
+    )  # fmt: skip
     return pd.DataFrame(
-        {
-            "account_id": both.index.to_numpy(),
-            "account": named.loc[both.index, "account"].to_numpy(),
-            "url": named.loc[both.index, "url"].to_numpy(),
-            "previous_score": both["weighted_score_before"].to_numpy(),
-            "weighted_score": both["weighted_score"].to_numpy(),
-            "change": both["change"].to_numpy(),
-            "previous_to_call": both["to_call_before"].astype(int).to_numpy(),
-            "to_call": both["to_call"].astype(int).to_numpy(),
-        },
+        [
+            (account_id, *named[account_id], prior, after, change, to_call(then), to_call(counts))
+            for account_id, prior, after, then, counts, change in moved
+        ],
         columns=columns,
     )
 

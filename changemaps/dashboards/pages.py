@@ -13,6 +13,8 @@ from changemaps.dashboards.frames import (
     combined,
     mix_frame,
     movers_frame,
+    to_call,
+    totals_trend,
     transitions,
     trend_frame,
     wave_labels,
@@ -85,10 +87,20 @@ def _kpis(latest: dict, previous: dict | None, *, previous_wave: str) -> list[Kp
     ]
 
 
+def _whole(totals: list[dict], wave_id: int) -> dict:
+    """The portfolio's own row of `wave_id` as `combined` gives it (it is `combine_groups` of
+    the accounts' rows); the portfolio shows no pockets or zones, so they are not read."""
+    row = next(row for row in totals if row["wave_id"] == wave_id)
+    return {"pockets": [], "supports": [], **row, "to_call": to_call(row["counts"])}
+
+
 def _common(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     """The KPIs and the counts and trend charts, as every page has them."""
     board = Dashboard()
-    trend = trend_frame(data.history, data.waves, thresholds=thresholds)
+    if data.totals is not None:
+        trend = totals_trend(data.totals, data.waves)
+    else:
+        trend = trend_frame(data.history, data.waves, thresholds=thresholds)
     latest_id = data.latest_wave_id
     if latest_id is None or not data.latest:
         return board
@@ -97,7 +109,10 @@ def _common(data: DashboardData, *, thresholds: Thresholds) -> Dashboard:
     board.previous_wave = (
         str(data.waves["wave_name"].iloc[-2]) if len(data.waves) > 1 else "the pulse before"
     )
-    latest = combined(data.latest, thresholds=thresholds)
+    if data.totals is not None:
+        latest = _whole(data.totals, latest_id)
+    else:
+        latest = combined(data.latest, thresholds=thresholds)
     earlier = trend[trend["wave_id"] != latest_id]
     previous = earlier.iloc[-1].to_dict() if not earlier.empty else None
     if previous is not None:
@@ -306,26 +321,33 @@ def portfolio_dashboard(data: DashboardData, *, thresholds: Thresholds) -> Dashb
 
 def _group_links(data: DashboardData, mix: pd.DataFrame) -> dict[str, list[dict]]:
     """The territories and segments among the shown accounts, with their numbers (`mix`:
-    `mix_frame` of the same data)."""
-    mix = mix.merge(
-        data.accounts[["account_id", "territory_id", "territory", "segment_id", "segment"]],
-        on="account_id",
-    )
+    `mix_frame` of the same data), by id."""
+    # Plain sums over the rows: a pandas merge and group-by cost more than the sums.
+    where = {
+        account_id: {"territory": (territory_id, territory), "segment": (segment_id, segment)}
+        for account_id, territory_id, territory, segment_id, segment in data.accounts[
+            ["account_id", "territory_id", "territory", "segment_id", "segment"]
+        ].itertuples(index=False)
+    }
     out = {}
     for dimension in ("territory", "segment"):
-        rows = []
-        known = mix[mix[f"{dimension}_id"].notna()]
-        for (key, name), group in known.groupby([f"{dimension}_id", dimension], sort=True):
-            rows.append(
-                {
-                    "key": int(key),
-                    "name": name,
-                    "accounts": len(group),
-                    "people": int(group["people"].sum()),
-                    "to_call": int(group["to_call"].sum()),
-                }
-            )
-        out[dimension] = rows
+        sums: dict[tuple, list[int]] = {}
+        for account_id, people, called in mix[["account_id", "people", "to_call"]].itertuples(
+            index=False
+        ):
+            if account_id not in where:
+                continue
+            key, name = where[account_id][dimension]
+            if pd.isna(key):
+                continue
+            total = sums.setdefault((int(key), name), [0, 0, 0])
+            total[0] += 1
+            total[1] += int(people)
+            total[2] += int(called)
+        out[dimension] = [
+            {"key": key, "name": name, "accounts": count, "people": people, "to_call": called}
+            for (key, name), (count, people, called) in sorted(sums.items())
+        ]
     return out
 
 

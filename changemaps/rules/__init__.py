@@ -32,7 +32,13 @@ Decisions the rules table leaves open, taken here once:
   Roles and influence are today's.
 """
 
-from changemaps.rules.aggregate import aggregate, changemap, combine_groups
+from changemaps.rules.aggregate import (
+    PORTFOLIO,
+    PORTFOLIO_KEY,
+    aggregate,
+    changemap,
+    combine_groups,
+)
 from changemaps.rules.classify import classify, classify_waves
 from changemaps.rules.inputs import (
     CONTACT_COLUMNS,
@@ -54,6 +60,8 @@ __all__ = [
     "DIMENSIONS",
     "GROUP_COLUMNS",
     "LEFT",
+    "PORTFOLIO",
+    "PORTFOLIO_KEY",
     "RUN",
     "ChangeMap",
     "ChangeMapInputs",

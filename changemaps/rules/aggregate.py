@@ -1,4 +1,5 @@
-"""Aggregates per account, territory, segment and owner, and the whole computation."""
+"""Aggregates per account, territory, segment, owner and the whole portfolio, and the whole
+computation."""
 
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ def _lists_by(
     return lists
 
 
+# The whole portfolio's row (see `_portfolio_row`): one per wave, next to the other groups.
+PORTFOLIO = "portfolio"
+PORTFOLIO_KEY = 0
+PORTFOLIO_LABEL = "All accounts"
 CALL_ORDER = [("key_person", False), ("weight", False), ("delta", True), ("contact_id", True)]
 CALL_COLUMNS = ["contact_id", "account_id", "category", "reason", "last", "delta", "influence",
                 "key_person"]  # fmt: skip
@@ -161,7 +166,8 @@ def aggregate(
     thresholds: Thresholds,
     dimensions: Sequence[str] = DIMENSIONS,
 ) -> pd.DataFrame:
-    """The aggregates of one wave's map per account, territory, segment and owner.
+    """The aggregates of one wave's map per account, territory, segment and owner, and for the
+    whole portfolio (one row, key 0, `combine_groups` of the account rows: `_portfolio_row`).
 
     `classified`: that wave's rows from `classify_waves` (with `previous_category`). One row per
     (dimension, key), GROUP_COLUMNS: `counts` and `previous_counts` per category (every category,
@@ -274,10 +280,31 @@ def aggregate(
                     "call_list": lists["call_list"].get(key, []),
                 }
             )
+    if "account" in dimensions and inputs.accounts is not None:
+        account_rows = [row for row in rows if row["dimension"] == "account"]
+        rows.append(_portfolio_row(account_rows, records, thresholds=t))
     frame = pd.DataFrame(rows, columns=GROUP_COLUMNS)
     for name in ("weighted_score", "participation"):  # None stays None, not NaN
         frame[name] = pd.Series([row[name] for row in rows], dtype=object)
     return frame
+
+
+def _portfolio_row(account_rows: list[dict], records: Mapping, *, thresholds: Thresholds) -> dict:
+    """Every account as one group, key 0: what `combine_groups` makes of `account_rows`, so a
+    page that reads this one row (those who see every account) shows what combining the
+    accounts' rows shows, without reading them all in every wave.
+
+    The numbers come from `combine_groups` itself (the same sums in the same order, so the same
+    floats). The lists come from every person at once, ranked like `combine_groups` ranks them:
+    the same entries, since a list's first `list_max` are among its accounts' first `list_max`,
+    without sorting every account's list again in Python.
+    """
+    bare = [{**row, "pockets": [], "supports": [], "call_list": []} for row in account_rows]
+    whole = combine_groups(bare, thresholds=thresholds)
+    for name, (frame, entries, order) in records.items():
+        everyone = pd.Series(0, index=frame.index)
+        whole[name] = _lists_by(frame, entries, everyone, order, thresholds.list_max).get(0, [])
+    return {"dimension": PORTFOLIO, "key": PORTFOLIO_KEY, "label": PORTFOLIO_LABEL, **whole}
 
 
 def combine_groups(rows: Iterable[Mapping], *, thresholds: Thresholds) -> dict:

@@ -1,7 +1,9 @@
 """Computing and storing change maps from the database, and reading them through the gate."""
 
+import pandas as pd
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from changemaps.models import ContactSnapshot, GroupSnapshot
 from changemaps.selectors import (
@@ -13,6 +15,7 @@ from changemaps.selectors import (
     group_snapshots_visible_to,
 )
 from changemaps.services import changemaps_compute
+from pulses.models import Invitation, Response, Wave
 from tests.changemaps.conftest import answer, invite
 from tests.factories import ContactFactory
 
@@ -70,7 +73,7 @@ def test_group_snapshots_per_account_territory_segment_and_owner(world, account,
     assert row.weighted_score == round((5 * 5 + 3 * 10) / 8, 2)
     assert [c["contact_id"] for c in row.call_list] == [world.alice.pk]
     dimensions = set(GroupSnapshot.objects.values_list("dimension", flat=True))
-    assert dimensions == {"account", "territory", "segment", "owner"}
+    assert dimensions == {"account", "territory", "segment", "owner", "portfolio"}
     owner = GroupSnapshot.objects.get(wave=world.latest, dimension="owner", key=manager.pk)
     assert owner.label == "Maya Manager"
 
@@ -123,17 +126,109 @@ def test_nothing_to_compute_without_waves(db):
     assert changemap_latest_wave() is None
 
 
-def test_inputs_load_in_seven_queries_however_many_people(world, django_assert_num_queries):
-    with django_assert_num_queries(7):
+def test_inputs_load_in_six_queries_however_many_people(world, django_assert_num_queries):
+    with django_assert_num_queries(6):
         small = changemap_inputs()
     for i in range(20):
         invite(world.latest, ContactFactory(account=world.alice.account, email=f"p{i}@x.example"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         large = changemap_inputs()
     assert len(large.invitations) == len(small.invitations) + 20
     assert set(large.invitations.columns) >= {"contact_id", "wave_id", "wave_opens_on",
                                               "wave_name", "score", "responded", "pending"}  # fmt: skip
     assert large.role_labels["decision_maker"] == "Decision maker"
+
+
+def orm_inputs(now):
+    """The inputs as the ORM reads them (values_list, merged in pandas): what COPY must match."""
+    invited = pd.DataFrame(
+        list(Invitation.objects.values_list("contact_id", "wave_id")),
+        columns=["contact_id", "wave_id"],
+    )
+    answered = pd.DataFrame(
+        list(Response.objects.values_list("contact_id", "wave_id", "score")),
+        columns=["contact_id", "wave_id", "score"],
+    ).assign(responded=True)
+    rows = invited.merge(answered, on=["contact_id", "wave_id"], how="outer")
+    rows["responded"] = rows["responded"].fillna(False).astype(bool)
+    waves = {wave.pk: wave for wave in Wave.objects.all()}
+    rows["score"] = rows["score"].astype("float64")
+    rows["wave_opens_on"] = [pd.Timestamp(waves[w].opens_on) for w in rows["wave_id"]]
+    rows["wave_name"] = [waves[w].name for w in rows["wave_id"]]
+    rows["pending"] = [
+        waves[w].status == Wave.Status.OPEN and waves[w].closes_at > now for w in rows["wave_id"]
+    ]
+    return rows.sort_values(["contact_id", "wave_id"], ignore_index=True)
+
+
+def test_inputs_hold_every_invitation_and_answer_with_their_types(world):
+    now = timezone.now()
+    ContactFactory(account=world.alice.account, email="never@x.example")  # not on any map
+    inputs = changemap_inputs(now=now)
+    rows = inputs.invitations
+    assert rows.dtypes.astype(str).to_dict() == {
+        "contact_id": "int64", "wave_id": "int64", "score": "float64", "responded": "bool",
+        "wave_opens_on": "datetime64[ns]", "wave_name": "category", "pending": "bool",
+    }  # fmt: skip
+    expected = orm_inputs(now)
+    pd.testing.assert_frame_equal(
+        rows.assign(wave_name=rows["wave_name"].astype(str)), expected, check_dtype=False
+    )
+    contacts = inputs.contacts.set_index("contact_id")
+    assert contacts.loc[world.alice.pk, "roles"] == ("decision_maker",)
+    assert contacts.loc[world.bob.pk, "roles"] == ()
+    assert pd.isna(contacts.loc[world.carol.pk, "influence"])
+    assert contacts.loc[world.dave.pk, "status"] == "left"
+    accounts = inputs.accounts.set_index("account_id")
+    assert accounts.loc[world.alice.account_id, "owner_name"] == "Maya Manager"
+
+
+def test_recomputing_unchanged_data_writes_no_person_rows(world):
+    first = changemaps_compute()
+    assert first.people_written == first.contacts
+    ids = (
+        sorted(ContactSnapshot.objects.values_list("pk", flat=True)),
+        sorted(GroupSnapshot.objects.values_list("pk", flat=True)),
+    )
+    rows = contact_rows(), group_rows()
+    again = changemaps_compute()
+    assert again.people_written == 0
+    assert (contact_rows(), group_rows()) == rows
+    assert sorted(ContactSnapshot.objects.values_list("pk", flat=True)) == ids[0]
+    # Group rows are rewritten every time: their largest id tells caches to refresh.
+    assert min(GroupSnapshot.objects.values_list("pk", flat=True)) > max(ids[1])
+
+
+def test_a_change_rewrites_only_the_rows_it_changes_with_new_ids(world, account):
+    changemaps_compute()
+    before = {s.contact_id: s.pk for s in ContactSnapshot.objects.filter(wave=world.latest)}
+    largest = max(before.values())
+    world.bob.invitations.filter(wave=world.latest).delete()
+    answer(world.latest, world.bob, 9)
+    changemaps_compute()
+    after = {s.contact_id: s.pk for s in ContactSnapshot.objects.filter(wave=world.latest)}
+    assert after[world.bob.pk] > largest  # the portfolio's cache sees the largest id move
+    assert {c: pk for c, pk in after.items() if c != world.bob.pk} == {
+        c: pk for c, pk in before.items() if c != world.bob.pk
+    }
+    assert changemaps_compute(waves=[world.latest]).people_written == 0
+    # The same rows as computing from nothing.
+    rows = contact_rows(), group_rows()
+    ContactSnapshot.objects.all().delete()
+    GroupSnapshot.objects.all().delete()
+    changemaps_compute()
+    assert (contact_rows(), group_rows()) == rows
+
+
+def test_all_waves_drop_the_snapshots_of_a_wave_nobody_was_invited_to(world):
+    changemaps_compute(waves="all")
+    emptied = world.waves[0]
+    Response.objects.filter(wave=emptied).delete()
+    Invitation.objects.filter(wave=emptied).delete()
+    changemaps_compute(waves="all")
+    assert not ContactSnapshot.objects.filter(wave=emptied).exists()
+    assert not GroupSnapshot.objects.filter(wave=emptied).exists()
+    assert ContactSnapshot.objects.values("wave").distinct().count() == 3
 
 
 # --- Through the account gate -------------------------------------------------------------------

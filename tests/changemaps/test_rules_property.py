@@ -332,3 +332,38 @@ def test_aggregates_add_up_whatever_the_histories(world):
             assert combined[field] == owner[0][field], field
         if combined["weighted_score"] is not None:
             assert abs(combined["weighted_score"] - owner[0]["weighted_score"]) < 0.011
+
+
+@settings(PROPERTY_SETTINGS, max_examples=60)
+@given(worlds())
+def test_the_portfolio_row_is_every_account_combined_in_every_wave(world):
+    # The portfolio page reads this one row instead of combining every account's row, so it
+    # must be exactly what combining them gives: the same floats, the same lists in order.
+    waves, rows, people, t = world
+    invitations, contacts = to_frames(waves, rows, people)
+    accounts = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3],
+            "account_name": ["A", "B", "B"],  # two accounts of the same name: ties in the lists
+            "territory_id": [1, 1, None],
+            "territory_name": ["North", "North", None],
+            "segment_id": [5, 6, 5],
+            "segment_name": ["Retail", "Health", "Retail"],
+            "owner_id": [9, 9, 9],
+            "owner_name": ["Olga", "Olga", "Olga"],
+        }
+    )
+    for thresholds in (t, dataclasses.replace(t, list_max=2)):
+        groups = rules.changemap(
+            rules.ChangeMapInputs(invitations, contacts, accounts),
+            thresholds=thresholds,
+            wave_ids="all",
+        ).groups
+        for wave_id, wave in groups.groupby("wave_id"):
+            records = wave.to_dict("records")
+            portfolio = [row for row in records if row["dimension"] == "portfolio"]
+            assert [(row["key"], row["label"]) for row in portfolio] == [(0, "All accounts")]
+            accounts_rows = [row for row in records if row["dimension"] == "account"]
+            combined = rules.combine_groups(accounts_rows, thresholds=thresholds)
+            for field, value in combined.items():
+                assert portfolio[0][field] == value, (wave_id, field)

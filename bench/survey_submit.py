@@ -174,22 +174,30 @@ end
 # The survey rounds: the POST alone, and a person's whole submit (POST, then the page).
 MODES = {"post": False, "person": True}
 QUERIES = (
-    "a first submit runs 15 statements and one commit (was 28 and three): the invitation, the "
-    "questions, the wave again, then one transaction with the response, its answers, the "
-    "previous score, the acknowledgement and its receipt (in a savepoint) and the change-map "
-    "count, then the webhook endpoints; the receipt goes to Redis over a pooled connection "
-    "(was a new connection per message)"
+    "a first submit runs 11 statements and one commit (was 15; 28 and three before that): the "
+    "invitation with its wave, contact, account, signer and response in one query, then one "
+    "transaction with the response, its answers (one INSERT), the previous score, the "
+    "acknowledgement and its receipt (in a savepoint) and the change-map count. No longer "
+    "queried: the questions of the wave's frozen questionnaire version (a per-process cache), "
+    "the wave again (the one loaded with the invitation), the response before a first submit's "
+    "INSERT (a rival's row makes the INSERT fail and the retry looks it up) and the webhook "
+    "endpoints (remembered per process until one is saved or deleted: one Redis read of a "
+    "stamp); the receipt goes to Redis over a pooled connection"
 )
 WHY_NOT = (
-    "why not: the floor is one INSERT and one commit; a first submit validates a 7-question "
-    "form and makes 15 round trips through the ORM, each compiled in Python and run by "
-    "PostgreSQL on the same 2 cores as the 3 workers and wrk; what would: fewer round trips "
-    "(the questions of a frozen questionnaire version cached per process, the active webhook "
-    "endpoints cached until one changes, the wave read once) and web workers on cores of "
-    "their own. Past a few hundred submits/s the limit would be the one change-map row every "
-    "submit updates: its lock is held through the commit's fsync (4 ms on this disk; four "
-    "clients commit 390 times a second on one shared row, 880 on rows of their own), so "
-    "submits commit one at a time; counting changes per worker or per shard would lift it"
+    "why not: the floor is one INSERT and one commit; a first submit still validates a "
+    "7-question form and runs 11 statements through the ORM, and compiling them in Python is "
+    "most of its CPU, on the same 2 cores as PostgreSQL, the 3 workers and wrk (cProfile of the "
+    "view in one process: the invitation's six-table select_related ≈ 30 %, the "
+    "acknowledgement with its previous-score query, savepoint and receipt ≈ 25 %, the response "
+    "and its answers ≈ 20 %, the Celery publish of the receipt ≈ 10 %); what would: fewer and "
+    "simpler statements in the acknowledgement (actions/services/acknowledgements.py: the "
+    "previous score without a join, no savepoint, the receipt queued without Celery's message "
+    "building), a narrower invitation query for the POST, and web workers on cores of their "
+    "own. Past a few hundred submits/s the limit would be the one change-map row every submit "
+    "updates: its lock is held through the commit's fsync (4 ms on this disk; four clients "
+    "commit 390 times a second on one shared row, 880 on rows of their own), so submits commit "
+    "one at a time; counting changes per worker or per shard would lift it"
 )
 
 

@@ -42,8 +42,25 @@ class WebhookEndpoint(models.Model):
     def __str__(self):
         return self.description or self.url
 
+    # Every process keeps which events the active endpoints receive until one is saved or
+    # deleted (core.services.webhooks): change endpoints one by one, never by queryset update.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _listeners_changed()
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        _listeners_changed()
+        return deleted
+
     def receives(self, event: str) -> bool:
         return self.is_active and event in (self.events or [])
+
+
+def _listeners_changed() -> None:
+    from core.services.webhooks import webhook_listeners_changed  # it imports this module
+
+    webhook_listeners_changed()
 
 
 class WebhookDelivery(models.Model):

@@ -37,7 +37,9 @@ def find_by_token(queryset, token: str):
     if not token or len(token) > 100:
         return None
     digest = hash_token(token)
-    row = queryset.filter(token_hash=digest).first()
+    # Unordered: the hash is unique, and `first()` would compile the model's ordering (joins
+    # and all) on every survey request for nothing.
+    row = next(iter(queryset.filter(token_hash=digest).order_by()[:1]), None)
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return row
@@ -79,6 +81,11 @@ class Questionnaire(models.Model):
         return self.versions.order_by("-number").first()
 
 
+# Frozen versions' questions, (pk, frozen_at) → questions: see `prefetch_questions`.
+_FROZEN_QUESTIONS: dict[tuple, tuple] = {}
+FROZEN_QUESTIONS_KEPT = 32
+
+
 class QuestionnaireVersion(models.Model):
     questionnaire = models.ForeignKey(
         Questionnaire, on_delete=models.PROTECT, related_name="versions"
@@ -105,6 +112,32 @@ class QuestionnaireVersion(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
+
+    def prefetch_questions(self) -> None:
+        """Load `questions` once for this instance, as `prefetch_related` would.
+
+        A frozen version's questions come from a per-process cache: frozen versions never change
+        (a new wording is a new version), and every survey page and submit reads them. Keyed by
+        (pk, frozen_at), so a version is never confused with another that reused its pk.
+        """
+        if "questions" in getattr(self, "_prefetched_objects_cache", {}):
+            return
+        key = (self.pk, self.frozen_at)
+        cached = _FROZEN_QUESTIONS.get(key) if self.is_frozen else None
+        if cached is None:
+            models.prefetch_related_objects([self], "questions")
+            if self.is_frozen:
+                if len(_FROZEN_QUESTIONS) >= FROZEN_QUESTIONS_KEPT:
+                    _FROZEN_QUESTIONS.clear()  # versions in use are few: start afresh
+                _FROZEN_QUESTIONS[key] = tuple(self.questions.all())
+            return
+        # What prefetch_related leaves behind: the manager's queryset with its results filled in.
+        questions = self.questions.get_queryset()
+        questions._result_cache = list(cached)
+        questions._prefetch_done = True
+        self._prefetched_objects_cache = getattr(self, "_prefetched_objects_cache", {}) | {
+            "questions": questions
+        }
 
     def balance_errors(self, questions=None) -> list[str]:
         """Why this set of questions is not a balanced pulse (empty when it is)."""
@@ -362,7 +395,10 @@ class Invitation(models.Model):
     def from_token(cls, token: str) -> "Invitation | None":
         """The invitation a link token belongs to, or None (`find_by_token`)."""
         return find_by_token(
-            cls.objects.select_related("wave__questionnaire_version", "contact__account", "signer"),
+            # With its response, if any: a submit without one need not look it up again.
+            cls.objects.select_related(
+                "wave__questionnaire_version", "contact__account", "signer", "response"
+            ),
             token,
         )
 

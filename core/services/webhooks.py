@@ -31,6 +31,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -55,6 +58,10 @@ DELIVERY_HEADER = "X-Rapport-Delivery"
 USER_AGENT = "Rapport-Webhooks/1"
 STALE_CLAIM = timedelta(minutes=5)
 ERROR_LENGTH = WebhookDelivery._meta.get_field("last_error").max_length
+# A new value whenever an endpoint is saved or deleted (shared by every process, in the cache).
+LISTENERS_STAMP_KEY = "webhooks:listeners-stamp"
+# This process's copy of the events active endpoints receive, good while the stamp is the same.
+_listened = {"stamp": None, "events": frozenset()}
 
 
 def webhook_event_register(name: str, description: str) -> None:
@@ -139,6 +146,46 @@ def webhook_endpoint_create(
     return endpoint, secret
 
 
+def webhook_listeners_changed() -> None:
+    """The endpoints changed (WebhookEndpoint.save and delete call this): every process reads
+    them again before its next event. Stamped now and again once the transaction commits, so a
+    process that read the endpoints in between does not keep what it read."""
+
+    def stamp():
+        cache.set(LISTENERS_STAMP_KEY, secrets.token_hex(8), timeout=None)
+
+    stamp()
+    transaction.on_commit(stamp, robust=True)
+
+
+def _cache_is_shared() -> bool:
+    """Whether every process (web, worker, beat) reads the same cache, so that one stamp there
+    speaks for all of them: Redis does; a local-memory cache is each process's own."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
+
+
+def _listened_events() -> frozenset[str]:
+    """The events some active endpoint receives. While no endpoint changed, one cache read
+    instead of a query: every survey submit asks. Without a shared cache, the query."""
+    if not _cache_is_shared():
+        return _active_events()
+    stamp = cache.get(LISTENERS_STAMP_KEY)
+    if stamp is None:
+        cache.add(LISTENERS_STAMP_KEY, secrets.token_hex(8), timeout=None)
+        stamp = cache.get(LISTENERS_STAMP_KEY)
+    if stamp is not None and stamp == _listened["stamp"]:
+        return _listened["events"]
+    # The stamp is read first: an endpoint saved from here on stamps anew after this read.
+    events = _active_events()
+    _listened.update(stamp=stamp, events=events)
+    return events
+
+
+def _active_events() -> frozenset[str]:
+    active = WebhookEndpoint.objects.filter(is_active=True)
+    return frozenset(event for endpoint in active for event in endpoint.events or [])
+
+
 def webhook_endpoint_set_active(*, endpoint: WebhookEndpoint, is_active: bool) -> None:
     """Pause or resume an endpoint. Paused: no new deliveries; pending ones fail on their
     next try (and stay replayable)."""
@@ -182,7 +229,7 @@ def on_commit_publish(event: str, build_data) -> None:
     undoes or breaks the write that caused the event (robust on_commit)."""
 
     def publish():
-        if not any(e.receives(event) for e in WebhookEndpoint.objects.filter(is_active=True)):
+        if event not in _listened_events():
             return  # nobody listens: skip building the payload
         data = build_data()
         if data is not None:

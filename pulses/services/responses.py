@@ -43,17 +43,21 @@ class WaveClosed(Exception):  # noqa: N818 - reads as what happened: "raise Wave
     """The wave no longer takes answers by link: it was closed, or its closing time has passed."""
 
 
-def response_submit(*, invitation: Invitation, answers: dict, language: str) -> Response:
+def response_submit(
+    *, invitation: Invitation, answers: dict, language: str, wave_is_current: bool = False
+) -> Response:
     """Save the contact's own answers from their personal link; again on every edit.
 
-    Only while the wave is open (raises WaveClosed otherwise). Upserts by (wave, contact): the
-    first submit creates the response, later ones (a second tab, a double click, coming back
-    through the link) replace its answers. `submitted_at` stays the first submission's time;
-    `updated_at` moves. Every required question must be answered and every answer must fit its
-    question (raises ValidationError). Text is stored exactly as typed; pages escape it.
+    Only while the wave is open (raises WaveClosed otherwise), as the wave is now: it is read
+    again unless the caller loaded the invitation with its wave in this same request
+    (`wave_is_current`, as the survey page does). Upserts by (wave, contact): the first submit
+    creates the response, later ones (a second tab, a double click, coming back through the
+    link) replace its answers. `submitted_at` stays the first submission's time; `updated_at`
+    moves. Every required question must be answered and every answer must fit its question
+    (raises ValidationError). Text is stored exactly as typed; pages escape it.
     """
-    # As it is now, not as the caller loaded it: it may have closed meanwhile.
-    wave = Wave.objects.get(pk=invitation.wave_id)
+    # Otherwise as it is now, not as the caller loaded it: it may have closed meanwhile.
+    wave = invitation.wave if wave_is_current else Wave.objects.get(pk=invitation.wave_id)
     if not wave.is_open:
         raise WaveClosed(f"“{wave}” has closed.")
     if invitation.wave.questionnaire_version_id == wave.questionnaire_version_id:
@@ -69,6 +73,7 @@ def response_submit(*, invitation: Invitation, answers: dict, language: str) -> 
         language=language,
         answers=validated,
         submitted_at=None,
+        known_new=_loaded_without_response(invitation),
     )
     _publish_submitted(response)
     return response
@@ -205,9 +210,17 @@ def _publish_submitted(response: Response) -> None:
     on_commit_publish("response.submitted", data)
 
 
+def _loaded_without_response(invitation: Invitation) -> bool:
+    """Loaded with its response (Invitation.from_token) and it had none: a first submit."""
+    related = Invitation.response.related
+    return related.is_cached(invitation) and related.get_cached_value(invitation) is None
+
+
 def _validated_answers(*, wave: Wave, answers: dict, require_all: bool) -> dict[Question, object]:
     """Map answers (key → value) to the wave's questions, refusing anything that does not fit."""
-    questions = {q.key: q for q in wave.questionnaire_version.questions.all()}
+    version = wave.questionnaire_version
+    version.prefetch_questions()
+    questions = {q.key: q for q in version.questions.all()}
     errors = {}
     validated = {}
     for key in answers:
@@ -274,9 +287,11 @@ def _response_upsert(
     language: str,
     answers: dict[Question, object],
     submitted_at: datetime | None,
+    known_new: bool = False,
 ) -> tuple[Response, bool]:
-    # Two concurrent first submits both find no response; the loser's INSERT hits the
-    # (wave, contact) constraint and is retried, finding the winner's row to update.
+    # Two concurrent first submits both find no response (or both were `known_new`); the
+    # loser's INSERT hits the (wave, contact) constraint and is retried, looking up the
+    # winner's row to update.
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -289,6 +304,7 @@ def _response_upsert(
                     language=language,
                     answers=answers,
                     submitted_at=submitted_at,
+                    known_new=known_new and not attempt,
                 )
                 # The owner's 48-hour acknowledgement and the receipt, committed with the answers.
                 acknowledgement_open_safely(response=response)
@@ -315,10 +331,14 @@ def _response_write(
     language: str,
     answers: dict[Question, object],
     submitted_at: datetime | None,
+    known_new: bool,
 ) -> tuple[Response, bool]:
-    # With its acknowledgement, if any (not locked: only the response is).
+    # With its acknowledgement, if any (not locked: only the response is). A response the
+    # caller knows is new is not looked up: if one appeared meanwhile, the INSERT says so.
     response = (
-        Response.objects.select_for_update(of=("self",))
+        None
+        if known_new
+        else Response.objects.select_for_update(of=("self",))
         .select_related("acknowledgement")
         .filter(wave=wave, contact=contact)
         .first()
@@ -353,7 +373,9 @@ def _response_write(
                 setattr(answer, name, v)
             to_update.append(answer)
     Answer.objects.bulk_create(to_create)
-    Answer.objects.bulk_update(to_update, ["number", "text", "choice"])
-    # Questions answered before and left blank now (optional ones) lose their old answer.
-    Answer.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+    if to_update:
+        Answer.objects.bulk_update(to_update, ["number", "text", "choice"])
+    if existing:
+        # Questions answered before and left blank now (optional ones) lose their old answer.
+        Answer.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
     return response, created

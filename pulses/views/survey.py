@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -96,13 +95,16 @@ def survey(request, token):
             return render(request, "pulses/survey_closed.html", _page_context(invitation, language))
         version = wave.questionnaire_version
         if request.method == "POST":
-            # One query for the questions, shared by the form and response_submit's checks.
-            prefetch_related_objects([version], "questions")
+            # Shared by the form and response_submit's checks (a frozen version's: no query).
+            version.prefetch_questions()
             form = SurveyForm(request.POST, version=version, language=language)
             if form.is_valid():
                 try:
                     response_submit(
-                        invitation=invitation, answers=form.answers(), language=language
+                        invitation=invitation,
+                        answers=form.answers(),
+                        language=language,
+                        wave_is_current=True,  # loaded with the invitation, just now
                     )
                 except WaveClosed:
                     context = _page_context(invitation, language)
@@ -120,6 +122,7 @@ def survey(request, token):
             if response is not None and request.GET.get("sent"):
                 return render(request, "pulses/survey_thanks.html", context)
             saved = response_saved_answers(response=response)
+            version.prefetch_questions()
             form = SurveyForm(version=version, language=language, initial_answers=saved)
         mirror = previous_feedback(contact=invitation.contact, before=wave)
         context |= {"form": form, "mirror": mirror, "mirror_intro": _mirror_intro(mirror, context)}
@@ -165,7 +168,7 @@ def _page_language(invitation: Invitation) -> str:
     if preferred == DEFAULT_LANGUAGE:
         return preferred
     version = invitation.wave.questionnaire_version
-    prefetch_related_objects([version], "questions")  # the form reads them again
+    version.prefetch_questions()  # the form reads them again
     questions = version.questions.all()
     return preferred if all(preferred in q.prompt for q in questions) else DEFAULT_LANGUAGE
 

@@ -73,6 +73,12 @@ def _start_server() -> bool:
     return True
 
 
+def export_ready() -> bool:
+    """Whether charts can be drawn here (starting the export server if need be)."""
+    with _lock:
+        return _start_server()
+
+
 def stop_server() -> None:
     """Close the browser. Call it before the interpreter shuts down (a worker's shutdown signal,
     the end of a test session): kaleido's own exit hook runs too late to do it quietly."""

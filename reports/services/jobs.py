@@ -9,6 +9,7 @@ STALE_AFTER (a worker killed mid-render) is queued again by the sweeper, up to M
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -157,22 +158,38 @@ def report_content(job: ReportJob) -> ReportContent:
 
 
 def report_render(content: ReportContent, *, on_progress=None) -> tuple[bytes, int]:
-    """Draw the charts, lay out the pages, return the PDF and its page count."""
-    svgs = {}
-    drawn = charts.figures_svg(
-        [(printed.chart.figure, printed.width, printed.height) for printed in content.charts]
-    )
-    for printed, svg in zip(content.charts, drawn, strict=True):
-        printed.svg = svg
-        if svg:
-            svgs[printed.resource] = svg
+    """Draw the charts, lay out the pages, return the PDF and its page count.
+
+    The browser draws the charts while WeasyPrint parses the HTML and computes its styles (two
+    processes, two cores); the layout waits for the SVGs only when it reaches the first chart.
+    A chart that could not be drawn shows its table: the pages are then laid out again.
+    """
+    template = TEMPLATES[content.kind]
+    context = {"report": content, "board": content.dashboard, "categories": CATEGORIES}
+    specs = [(printed.chart.figure, printed.width, printed.height) for printed in content.charts]
     if on_progress:
         on_progress(55, "Laying out the pages")
-    template = TEMPLATES[content.kind]
-    html = report_html(
-        template, {"report": content, "board": content.dashboard, "categories": CATEGORIES}
-    )
-    return html_to_pdf(html, charts=svgs)
+    if specs and charts.export_ready():
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts") as pool:
+            drawing = pool.submit(_draw_charts, content, specs)
+            html = report_html(template, {**context, "charts_expected": True})
+            pdf, pages = html_to_pdf(html, charts=drawing)
+            if len(drawing.result()) == len(specs):
+                return pdf, pages
+    else:
+        _draw_charts(content, specs)
+    # Not every chart could be drawn: those that could not print their tables instead.
+    html = report_html(template, context)
+    return html_to_pdf(html, charts=_draw_charts(content, specs=[]))
+
+
+def _draw_charts(content: ReportContent, specs: list) -> dict[str, str]:
+    """Draw `specs` into the content's charts (none: keep what they hold); each drawn chart's
+    resource path and SVG."""
+    if specs:
+        for printed, svg in zip(content.charts, charts.figures_svg(specs), strict=True):
+            printed.svg = svg
+    return {printed.resource: printed.svg for printed in content.charts if printed.svg}
 
 
 def report_job_generate(*, job_id: int) -> bool:

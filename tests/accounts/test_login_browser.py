@@ -78,4 +78,5 @@ def test_required_two_factor_is_set_up_at_first_login_then_asked_for(
     page.get_by_label("Code").fill(_fresh_code(secret))
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(lambda url: "/auth/" not in url and "/login/" not in url)
-    assert page.get_by_role("link", name="Audit").is_visible()
+    page.get_by_role("button", name="Administration").click()
+    assert page.get_by_role("link", name="Audit log").is_visible()
